@@ -1,0 +1,247 @@
+// map: one walk over [vpn, end) that places the best page size at every step, fills runs of leaves in
+// one loop, allocates tables on demand and grows a dynamic top. It is atomic: writes into tables that
+// existed before the call are logged and undone on failure, and the allocator transaction returns every
+// new table, so a failed map leaves memory and allocator exactly as they were.
+import { hex, PtError } from "@genpt/alloc";
+import { ctz, floorLog2 } from "./bits.js";
+import type { Ctx } from "./ctx.js";
+import { EMPTY, LEAF, TABLE } from "./format.js";
+import type { Gather } from "./gather.js";
+import { bestSize } from "./layout.js";
+import type { PtState } from "./state.js";
+import { growTop, publishTop } from "./top.js";
+import { collectTables, subtreeHasLeaf } from "./tree.js";
+
+interface MapJob<A> {
+  vpn: number;
+  pfn: number;
+  readonly end: number;
+  readonly attrs: A;
+  /** (table pa, first index, count) triples written in tables that existed before the call. */
+  readonly undoRuns: number[];
+  /** Table pointers overwritten by a leaf (their subtree held no leaf), restored on failure. */
+  readonly undoPtrs: Array<{ pa: number; index: number; lo: number; hi: number }>;
+  /** Tables unlinked by those overwrites, with the granule span each covered, gathered on success. */
+  readonly replaced: Array<{ table: number; level: number; vpn: number; span: number }>;
+}
+
+export function mapRange<A>(
+  ctx: Ctx<A>,
+  vpn: number,
+  pfn: number,
+  n: number,
+  attrs: A,
+  gather: Gather,
+): void {
+  const job: MapJob<A> = { vpn, pfn, end: vpn + n, attrs, undoRuns: [], undoPtrs: [], replaced: [] };
+  const old = ctx.top;
+  const need = topLevelNeeded(ctx, vpn, pfn, n);
+  const cp = ctx.alloc.checkpoint();
+  try {
+    const root = need > old.level ? growTop(ctx, old, need) : old;
+    mapTable(ctx, job, root.level, root.pa, 0, ctx.entriesAt(root.level, true), root !== old);
+    if (root !== old) publishTop(ctx, old, root);
+    ctx.alloc.commit(cp);
+  } catch (e) {
+    undo(ctx, job);
+    ctx.alloc.rollback(cp);
+    throw e;
+  }
+  for (const r of job.replaced) {
+    for (const t of collectTables(ctx, r.table, r.level)) gather.addTable(t);
+    gather.addRange(r.vpn, r.vpn + r.span);
+  }
+}
+
+/** The top level the range needs: it must fit, and a top that holds no leaf must sit above every leaf. */
+function topLevelNeeded(ctx: Ctx, vpn: number, pfn: number, n: number): number {
+  let need = ctx.top.level;
+  if (!ctx.dynamicTop) return need;
+  const end = vpn + n;
+  while (need < ctx.lay.maxTopLevel && end > ctx.coverage(need)) need++;
+  if (ctx.fmt.geometry.topHoldsLeaf === false) {
+    // The largest leaf any step could pick: bounded by the length and by how vpn and pfn are congruent.
+    const diff = Math.abs(vpn - pfn);
+    const bound = Math.min(floorLog2(n), diff === 0 ? 64 : ctz(diff));
+    const s = ctx.lay.bestAtMost[bound]!;
+    const lvl = s >= 0 ? ctx.lay.levelOfSize[s]! : 0;
+    while (need < ctx.lay.maxTopLevel && lvl >= need) need++;
+  }
+  return need;
+}
+
+function mapTable<A>(
+  ctx: Ctx<A>,
+  job: MapJob<A>,
+  level: number,
+  pa: number,
+  tableVpn: number,
+  entries: number,
+  fresh: boolean,
+): void {
+  const st = ctx.states[level]!;
+  const lay = ctx.lay;
+  st.enter(pa, tableVpn, entries, job.vpn, job.end);
+  while (st.index < st.endIndex) {
+    const s = bestSize(lay, job.vpn, job.pfn, job.end - job.vpn);
+    if (s < 0)
+      throw new PtError(
+        "ENXIO",
+        `map: no page size fits at iova granule ${hex(job.vpn)} -> oa granule ${hex(job.pfn)}`,
+      );
+    const sl = lay.levelOfSize[s]!;
+    if (sl === level) {
+      mapLeaves(ctx, job, st, s, fresh);
+      continue;
+    }
+    if (sl > level)
+      throw new PtError("ENXIO", `map: a ${hex(2 ** (s + lay.g))}-byte page cannot sit below level ${level}`);
+    const index = st.index;
+    const kind = st.load();
+    let child: number;
+    let childFresh = false;
+    if (kind === TABLE) {
+      child = ctx.fmt.tablePa(st.lo, st.hi, level);
+      ctx.settleChild(st, index, child);
+    } else if (kind === EMPTY) {
+      const lg2 = lay.tableLg2[level - 1]!;
+      child = ctx.allocTable(lg2);
+      if (ctx.incoherent) ctx.alloc.startIncoherent(child);
+      ctx.linkTable(st, index, child, lg2);
+      if (!fresh) job.undoRuns.push(pa, index, 1);
+      childFresh = true;
+    } else {
+      throw inUse(ctx, st, index);
+    }
+    mapTable(ctx, job, level - 1, child, st.slotVpn(index), lay.entries[level - 1]!, childFresh);
+    st.index = index + 1;
+  }
+}
+
+/** Writes as many leaves of size `s` as the walk can place at this level before the best size changes. */
+function mapLeaves<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, s: number, fresh: boolean): void {
+  const lay = ctx.lay;
+  const level = st.level;
+  const size = 2 ** s;
+  const k = 2 ** (s - lay.itemShift[level]!);
+  let count = Math.floor((st.endIndex - st.index) / k);
+  const byLen = Math.floor((job.end - job.vpn) / size);
+  if (byLen < count) count = byLen;
+  const next = lay.nextLarger[s]!;
+  if (next < 64 && (job.vpn - job.pfn) % 2 ** next === 0) {
+    // Alignment improves at the next multiple of the next larger size: stop there to pick it.
+    const nb = 2 ** next;
+    const toBoundary = (Math.ceil(job.vpn / nb) * nb - job.vpn) / size;
+    if (toBoundary > 0 && toBoundary < count) count = toBoundary;
+  }
+  const first = st.index;
+  const items = count * k;
+  checkEmpty(ctx, job, st, first, items);
+  writeLeaves(ctx, st, first, count, k, s, job.pfn, job.attrs);
+  if (ctx.incoherent) ctx.flushEntries(st.pa, first, items);
+  if (!fresh) job.undoRuns.push(st.pa, first, items);
+  st.index = first + items;
+  job.vpn += count * size;
+  job.pfn += count * size;
+}
+
+/** Every target slot must be empty, or a table whose subtree holds no leaf (replaced, as clear_contig does). */
+function checkEmpty<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, first: number, items: number): void {
+  const wpe = ctx.lay.wpe;
+  const w = st.w;
+  const base = st.off + first * wpe;
+  const stop = base + items * wpe;
+  for (let i = base; i < stop; i++) {
+    if (w[i] === 0) continue;
+    const index = first + Math.floor((i - base) / wpe);
+    const at = base + (index - first) * wpe;
+    const lo = w[at]!;
+    const hi = wpe === 2 ? w[at + 1]! : 0;
+    const kind = ctx.fmt.kind(lo, hi, st.level);
+    if (kind === LEAF) throw inUse(ctx, st, index);
+    if (kind === TABLE) {
+      const child = ctx.fmt.tablePa(lo, hi, st.level);
+      if (subtreeHasLeaf(ctx, child, st.level - 1)) throw inUse(ctx, st, index);
+      job.undoPtrs.push({ pa: st.pa, index, lo, hi });
+      job.replaced.push({
+        table: child,
+        level: st.level - 1,
+        vpn: st.slotVpn(index),
+        span: ctx.lay.itemUnits[st.level]!,
+      });
+    }
+    i = at + wpe - 1;
+  }
+}
+
+/** Fills `count` entries of `k` items each, OA ascending from `pfn`. */
+function writeLeaves<A>(
+  ctx: Ctx<A>,
+  st: PtState,
+  first: number,
+  count: number,
+  k: number,
+  s: number,
+  pfn: number,
+  attrs: A,
+): void {
+  const fmt = ctx.fmt;
+  const lay = ctx.lay;
+  const level = st.level;
+  const wpe = lay.wpe;
+  const w = st.w;
+  const sizeLg2 = s + lay.g;
+  const size = 2 ** s;
+  let p = st.off + first * wpe;
+  if (k === 1 || fmt.replicatedContig) {
+    let oa = pfn;
+    for (let e = 0; e < count; e++, oa += size) {
+      const lo = fmt.leafLo(oa, sizeLg2, level, attrs);
+      if (wpe === 2) {
+        const hi = fmt.leafHi(oa, sizeLg2, level, attrs);
+        for (let j = 0; j < k; j++, p += 2) {
+          w[p] = lo;
+          w[p + 1] = hi;
+        }
+      } else {
+        for (let j = 0; j < k; j++, p++) w[p] = lo;
+      }
+    }
+    return;
+  }
+  const iu = lay.itemUnits[level]!;
+  const items = count * k;
+  for (let j = 0, oa = pfn; j < items; j++, oa += iu, p += wpe) {
+    w[p] = fmt.leafLo(oa, sizeLg2, level, attrs);
+    if (wpe === 2) w[p + 1] = fmt.leafHi(oa, sizeLg2, level, attrs);
+  }
+}
+
+function inUse(ctx: Ctx, st: PtState, index: number): PtError {
+  const iova = ctx.aperture.toIova(st.slotVpn(index));
+  return new PtError(
+    "EADDRINUSE",
+    `map: iova ${hex(iova)} is already mapped (level ${st.level} slot ${index} in use)`,
+  );
+}
+
+function undo<A>(ctx: Ctx<A>, job: MapJob<A>): void {
+  const wpe = ctx.lay.wpe;
+  const u = job.undoRuns;
+  for (let i = 0; i < u.length; i += 3) {
+    const pa = u[i]!;
+    const index = u[i + 1]!;
+    const count = u[i + 2]!;
+    const w = ctx.mem.chunk(pa);
+    const off = ctx.mem.wordIndex(pa);
+    w.fill(0, off + index * wpe, off + (index + count) * wpe);
+    if (ctx.incoherent) ctx.flushEntries(pa, index, count);
+  }
+  for (const p of job.undoPtrs) {
+    const w = ctx.mem.chunk(p.pa);
+    const at = ctx.mem.wordIndex(p.pa) + p.index * wpe;
+    w[at] = p.lo;
+    if (wpe === 2) w[at + 1] = p.hi;
+    if (ctx.incoherent) ctx.flushEntries(p.pa, p.index, 1);
+  }
+}

@@ -1,0 +1,403 @@
+// createPageTable and the PageTable it returns: the public, bigint-speaking API. Each method checks
+// its input (DESIGN "Errors"), converts once to granule numbers, and hands the work to one algorithm.
+import { hex, LevelAllocator, type PhysMem, PtError } from "@genpt/alloc";
+import { Aperture, needAligned, needBigint, type VaMode } from "./aperture.js";
+import { type Census, takeCensus } from "./census.js";
+import { Ctx } from "./ctx.js";
+import { destroyTree } from "./destroy.js";
+import { readAndClearDirtyRange, setDirtyAt } from "./dirty.js";
+import type { PtDriver, TestBreaks } from "./driver.js";
+import { type DumpOptions, dumpTree } from "./dump.js";
+import type { PtFormat } from "./format.js";
+import { Gather } from "./gather.js";
+import { makeLayout, vaBitsAtTop } from "./layout.js";
+import { findLeaf, translate } from "./lookup.js";
+import { mapRange } from "./map.js";
+import { checkProt } from "./prot.js";
+import { unmapRange } from "./unmap.js";
+
+/** Optional behaviours, after generic_pt's PT_FEAT_* flags. */
+export interface PtFeatures {
+  /** Grow the top on demand (default: on when the format's top can grow). */
+  readonly dynamicTop?: boolean;
+  /** The walker does not snoop CPU caches: every table write is written back through driver.cacheFlush. */
+  readonly incoherent?: boolean;
+  /** Assert the VA spans all 64 bits; set automatically when it does. */
+  readonly fullVa?: boolean;
+  /** Both canonical halves of a sign-extended VA are valid (format must allow it). */
+  readonly signExtend?: boolean;
+  /** Flush only changed IOVA: sync early rather than merge disjoint ranges. */
+  readonly flushNoGaps?: boolean;
+  /** Free gathered tables through RCU, after every reader that could see them has left. */
+  readonly rcuFree?: boolean;
+}
+
+export interface CreateOptions {
+  readonly mem: PhysMem;
+  /** Defaults to the one shared allocator of `mem`. */
+  readonly allocator?: LevelAllocator;
+  readonly features?: PtFeatures;
+  readonly driver?: PtDriver;
+  /** Narrow the page sizes, like a domain's pgsize_bitmap (each a power-of-two byte size the format offers). */
+  readonly pgsizes?: readonly bigint[];
+  /** Test-only rule breakers; see TestBreaks. */
+  readonly testBreaks?: TestBreaks;
+}
+
+export interface PtInfo {
+  readonly format: string;
+  readonly config: string;
+  /** Byte address of the top table. */
+  readonly root: bigint;
+  /** Inclusive generic_pt level of the top (level 0 holds the smallest pages). */
+  readonly topLevel: number;
+  readonly maxTopLevel: number;
+  /** Every leaf size map may use, ascending. */
+  readonly pgsizes: bigint[];
+  readonly vaBits: number;
+  readonly oaBits: number;
+  readonly granule: bigint;
+  readonly entryBytes: 4 | 8;
+  readonly dirtyTracking: boolean;
+  readonly features: Required<PtFeatures>;
+  /** What a driver programs into hardware (format-specific: DTE fields, TTBR, TCR...). */
+  readonly hw: Record<string, unknown>;
+  readonly [field: string]: unknown;
+}
+
+export interface MapOptions {
+  /** Batch the IOTLB work here instead of syncing before returning. */
+  readonly gather?: Gather;
+}
+
+export interface DirtyOptions {
+  /** Report without cleaning (IOMMU_DIRTY_NO_CLEAR). */
+  readonly noClear?: boolean;
+  readonly gather?: Gather;
+  /** Also set one bit per dirty page of `pageSize` bytes, page i being iova + i * pageSize (iommufd style). */
+  readonly bitmap?: { readonly iova: bigint; readonly pageSize: bigint; readonly bits: Uint8Array };
+}
+
+let nextOwner = 1;
+
+/** A page table of one format in simulated physical memory. Create it with createPageTable. */
+export class PageTable<A = unknown> {
+  readonly format: PtFormat<A>;
+  readonly mem: PhysMem;
+  readonly allocator: LevelAllocator;
+  /** The allocator's owner id of this table's memory. */
+  readonly owner: number;
+  private readonly ctx: Ctx<A>;
+  private readonly gather: Gather;
+  private readonly feats: Required<PtFeatures>;
+  private readonly minPageLg2: number;
+
+  /** @internal Use createPageTable. */
+  constructor(format: PtFormat<A>, opts: CreateOptions) {
+    if (!opts || typeof opts !== "object" || !opts.mem)
+      throw new PtError("EINVAL", "createPageTable: options.mem (a PhysMem) is required");
+    this.format = format;
+    this.mem = opts.mem;
+    this.allocator = opts.allocator ?? LevelAllocator.for(opts.mem);
+    this.owner = nextOwner++;
+    const geo = format.geometry;
+    const narrow = opts.pgsizes?.map((s) => sizeToLg2(s));
+    const lay = makeLayout(format, narrow);
+    this.feats = resolveFeatures(format, opts.features ?? {});
+    const mode: VaMode = this.feats.signExtend ? "sign" : (geo.vaPrefix ?? "zero");
+    const vaBits = this.feats.dynamicTop ? geo.vaBits : vaBitsAtTop(geo, geo.topLevel);
+    const aperture = new Aperture(mode, vaBits, lay.g);
+    this.minPageLg2 = lay.sizes[0]! + lay.g;
+    const flags = { incoherent: this.feats.incoherent, dynamicTop: this.feats.dynamicTop };
+    const ctx = new Ctx(
+      format,
+      lay,
+      this.mem,
+      this.allocator,
+      this.owner,
+      aperture,
+      opts.driver ?? {},
+      opts.testBreaks ?? {},
+      flags,
+      {
+        pa: 0,
+        level: geo.topLevel,
+      },
+    );
+    const lg2 = ctx.tableLg2(geo.topLevel, true);
+    const pa = ctx.allocTable(lg2);
+    if (this.feats.incoherent) {
+      this.allocator.startIncoherent(pa);
+      ctx.flushTableMemory(pa, 2 ** lg2);
+    }
+    ctx.top = { pa, level: geo.topLevel };
+    this.ctx = ctx;
+    this.gather = this.newGather();
+  }
+
+  /** A fresh gather for batching IOTLB work across calls. */
+  newGather(): Gather {
+    const { feats, ctx } = this;
+    return new Gather({
+      alloc: this.allocator,
+      aperture: ctx.aperture,
+      driver: ctx.driver,
+      noGaps: feats.flushNoGaps,
+      rcuFree: feats.rcuFree,
+      breaks: ctx.breaks,
+      incoherent: feats.incoherent,
+    });
+  }
+
+  /**
+   * Maps [iova, iova + size) to [pa, pa + size) with the best page size at every step. Throws PtError;
+   * on any error, nothing has changed.
+   */
+  map(iova: bigint, pa: bigint, size: bigint, prot: number, opts: MapOptions = {}): void {
+    const ctx = this.live("map");
+    needBigint("map", "iova", iova);
+    needBigint("map", "pa", pa);
+    needBigint("map", "size", size);
+    checkProt(prot);
+    this.checkSize("map", size);
+    needAligned("map", "iova", iova, this.minPageLg2);
+    needAligned("map", "pa", pa, this.minPageLg2);
+    needAligned("map", "size", size, this.minPageLg2);
+    ctx.aperture.checkRange("map", iova, size);
+    if (pa < 0n) throw new PtError("EINVAL", `map: pa ${hex(pa)} is negative`);
+    const oaLimit = 1n << BigInt(ctx.lay.oaBits);
+    if (pa + size > oaLimit)
+      throw new PtError(
+        "ERANGE",
+        `map: pa range [${hex(pa)}, ${hex(pa + size)}) exceeds the ${ctx.lay.oaBits}-bit output address space`,
+      );
+    const attrs = this.format.protToAttrs(prot);
+    const g = BigInt(ctx.lay.g);
+    const gather = opts.gather ?? this.gather;
+    mapRange(ctx, ctx.aperture.toVpn(iova), Number(pa >> g), Number(size >> g), attrs, gather);
+    if (!opts.gather && !gather.isEmpty()) gather.sync();
+  }
+
+  /**
+   * Unmaps every leaf in [iova, iova + size) and returns the bytes removed, which exceed `size` when the
+   * range ends inside a large entry. A start inside an entry is EINVAL.
+   */
+  unmap(iova: bigint, size: bigint, opts: MapOptions = {}): bigint {
+    const ctx = this.live("unmap");
+    needBigint("unmap", "iova", iova);
+    needBigint("unmap", "size", size);
+    this.checkSize("unmap", size);
+    needAligned("unmap", "iova", iova, ctx.lay.g);
+    needAligned("unmap", "size", size, ctx.lay.g);
+    ctx.aperture.checkRange("unmap", iova, size);
+    const vpn = ctx.aperture.toVpn(iova);
+    const gather = opts.gather ?? this.gather;
+    const n = unmapRange(ctx, vpn, vpn + Number(size >> BigInt(ctx.lay.g)), gather);
+    if (!opts.gather && !gather.isEmpty()) gather.sync();
+    return BigInt(n) << BigInt(ctx.lay.g);
+  }
+
+  /** The physical address `iova` translates to, keeping the offset in the page; undefined when unmapped. */
+  iovaToPhys(iova: bigint): bigint | undefined {
+    const ctx = this.live("iovaToPhys");
+    needBigint("iovaToPhys", "iova", iova);
+    const g = ctx.lay.g;
+    if (iova >= 0n && iova < 9007199254740992n && ctx.aperture.mode === "zero") {
+      const n = Number(iova);
+      if (n >= 2 ** ctx.aperture.vaBits) return undefined;
+      const vpn = Math.floor(n / 2 ** g);
+      const oa = translate(ctx, vpn);
+      if (oa < 0) return undefined;
+      const pa = oa * 2 ** g + (n - vpn * 2 ** g);
+      return pa < 9007199254740992 ? BigInt(pa) : (BigInt(oa) << BigInt(g)) + BigInt(n - vpn * 2 ** g);
+    }
+    if (!inAperture(ctx.aperture, iova)) return undefined;
+    const oa = translate(ctx, ctx.aperture.toVpn(iova));
+    if (oa < 0) return undefined;
+    return (BigInt(oa) << BigInt(g)) | (iova & ((1n << BigInt(g)) - 1n));
+  }
+
+  /**
+   * Reports dirty leaves in [iova, iova + size) as merged ranges of whole entries, and cleans them
+   * (unless noClear), adding what it cleaned to the gather. EOPNOTSUPP without dirty tracking.
+   */
+  readAndClearDirty(
+    iova: bigint,
+    size: bigint,
+    opts: DirtyOptions = {},
+  ): Array<{ iova: bigint; size: bigint }> {
+    const ctx = this.live("readAndClearDirty");
+    if (!ctx.dirty)
+      throw new PtError(
+        "EOPNOTSUPP",
+        `readAndClearDirty: format ${this.format.name} (${this.format.config}) has no dirty tracking`,
+      );
+    needBigint("readAndClearDirty", "iova", iova);
+    needBigint("readAndClearDirty", "size", size);
+    this.checkSize("readAndClearDirty", size);
+    needAligned("readAndClearDirty", "iova", iova, ctx.lay.g);
+    needAligned("readAndClearDirty", "size", size, ctx.lay.g);
+    ctx.aperture.checkRange("readAndClearDirty", iova, size);
+    const vpn = ctx.aperture.toVpn(iova);
+    const gather = opts.gather ?? this.gather;
+    const flat = readAndClearDirtyRange(
+      ctx,
+      vpn,
+      vpn + Number(size >> BigInt(ctx.lay.g)),
+      opts.noClear === true,
+      gather,
+    );
+    if (!opts.gather && !gather.isEmpty()) gather.sync();
+    const g = BigInt(ctx.lay.g);
+    const out: Array<{ iova: bigint; size: bigint }> = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      out.push({ iova: ctx.aperture.toIova(flat[i]!), size: BigInt(flat[i + 1]! - flat[i]!) << g });
+    }
+    if (opts.bitmap) setBitmap(opts.bitmap, out);
+    return out;
+  }
+
+  /** Test hook: dirties the item translating `iova` as a DMA write would. False when unmapped or untracked. */
+  setDirty(iova: bigint): boolean {
+    const ctx = this.live("setDirty");
+    if (!ctx.dirty)
+      throw new PtError("EOPNOTSUPP", `setDirty: format ${this.format.name} has no dirty tracking`);
+    needBigint("setDirty", "iova", iova);
+    if (!inAperture(ctx.aperture, iova)) return false;
+    const st = findLeaf(ctx, ctx.aperture.toVpn(iova));
+    return st ? setDirtyAt(ctx, st) : false;
+  }
+
+  info(): PtInfo {
+    const ctx = this.live("info");
+    const root = BigInt(ctx.top.pa);
+    const hw = this.format.hwInfo(root, ctx.top.level);
+    return {
+      ...hw,
+      format: this.format.name,
+      config: this.format.config,
+      root,
+      topLevel: ctx.top.level,
+      maxTopLevel: this.feats.dynamicTop ? ctx.lay.maxTopLevel : ctx.top.level,
+      pgsizes: ctx.lay.sizes.map((s) => 1n << BigInt(s + ctx.lay.g)),
+      vaBits: ctx.aperture.vaBits,
+      oaBits: ctx.lay.oaBits,
+      granule: 1n << BigInt(ctx.lay.g),
+      entryBytes: this.format.geometry.entryBytes,
+      dirtyTracking: ctx.dirty !== undefined,
+      features: { ...this.feats },
+      hw,
+    };
+  }
+
+  /** The table as a readable text tree. */
+  dump(opts?: DumpOptions): string {
+    return dumpTree(this.live("dump"), opts);
+  }
+
+  /** Leaves by size and tables by level. */
+  census(): Census {
+    return takeCensus(this.live("census"));
+  }
+
+  /** Syncs the internal gather, then frees every table. The page table cannot be used afterwards. */
+  destroy(): void {
+    const ctx = this.live("destroy");
+    if (!this.gather.isEmpty()) this.gather.sync();
+    destroyTree(ctx);
+    ctx.destroyed = true;
+  }
+
+  /** @internal For sibling modules of the core (cut, split, merge) and white-box tests. */
+  get internals(): Ctx<A> {
+    return this.ctx;
+  }
+
+  private live(what: string): Ctx<A> {
+    if (this.ctx.destroyed) throw new PtError("EINVAL", `${what}: the page table was destroyed`);
+    return this.ctx;
+  }
+
+  private checkSize(what: string, size: bigint): void {
+    if (size <= 0n) throw new PtError("EINVAL", `${what}: size ${hex(size)} must be greater than zero`);
+  }
+}
+
+/**
+ * Creates an empty page table of `format` in `mem`.
+ *
+ * @example
+ * const mem = new PhysMem({ base: 0x8000_0000n, size: 256n << 20n });
+ * const pt = createPageTable(amdv1(), { mem });
+ * pt.map(0x10_0000n, 0x4000_0000n, 0x20_0000n, Prot.READ | Prot.WRITE);
+ */
+export function createPageTable<A>(format: PtFormat<A>, opts: CreateOptions): PageTable<A> {
+  return new PageTable(format, opts);
+}
+
+function resolveFeatures(fmt: PtFormat<unknown>, f: PtFeatures): Required<PtFeatures> {
+  const geo = fmt.geometry;
+  const canGrow = geo.maxTopLevel > geo.topLevel;
+  if (f.dynamicTop && !canGrow)
+    throw new PtError(
+      "EOPNOTSUPP",
+      `createPageTable: format ${fmt.name} has a fixed top; dynamicTop is not possible`,
+    );
+  const dynamicTop = f.dynamicTop ?? canGrow;
+  const signExtend = f.signExtend === true;
+  if (signExtend && !geo.signExtendable)
+    throw new PtError(
+      "EOPNOTSUPP",
+      `createPageTable: format ${fmt.name} does not support a sign-extended VA`,
+    );
+  if (signExtend && (dynamicTop || geo.vaBits === 64))
+    throw new PtError("EINVAL", "createPageTable: signExtend excludes dynamicTop and a full 64-bit VA");
+  const vaBits = dynamicTop ? geo.vaBits : vaBitsAtTop(geo, geo.topLevel);
+  if (f.fullVa && vaBits !== 64)
+    throw new PtError(
+      "EINVAL",
+      `createPageTable: fullVa needs a 64-bit VA; format ${fmt.name} gives ${vaBits} bits`,
+    );
+  if (fmt.dirty && fmt.dirty.dirtyValue === 0n)
+    throw new PtError(
+      "EINVAL",
+      `format ${fmt.name}: dirtyValue must be nonzero, or every empty entry would read as dirty`,
+    );
+  return {
+    dynamicTop,
+    incoherent: f.incoherent === true,
+    fullVa: vaBits === 64,
+    signExtend,
+    flushNoGaps: f.flushNoGaps === true,
+    rcuFree: f.rcuFree === true,
+  };
+}
+
+function sizeToLg2(s: bigint): number {
+  if (typeof s !== "bigint" || s <= 0n || (s & (s - 1n)) !== 0n)
+    throw new PtError("EINVAL", `createPageTable: page size ${String(s)} is not a power of two`);
+  return s.toString(2).length - 1;
+}
+
+function inAperture(ap: Aperture, iova: bigint): boolean {
+  return ap.regions.some((r) => iova >= r.start && iova < r.end);
+}
+
+function setBitmap(
+  bm: NonNullable<DirtyOptions["bitmap"]>,
+  ranges: Array<{ iova: bigint; size: bigint }>,
+): void {
+  if (bm.pageSize <= 0n)
+    throw new PtError("EINVAL", `readAndClearDirty: bitmap pageSize ${hex(bm.pageSize)} must be positive`);
+  const nbits = BigInt(bm.bits.length * 8);
+  for (const r of ranges) {
+    let first = (r.iova - bm.iova) / bm.pageSize;
+    if (r.iova < bm.iova) first = 0n;
+    const last = (r.iova + r.size - 1n - bm.iova) / bm.pageSize;
+    if (r.iova + r.size <= bm.iova) continue;
+    for (let b = first; b <= last && b < nbits; b++) {
+      const i = Number(b);
+      bm.bits[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+}
