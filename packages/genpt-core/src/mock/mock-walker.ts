@@ -96,9 +96,9 @@ export function mock64Walker(): HardwareWalker {
   return mockWalker({
     name: "mock64",
     entryBytes: 8,
-    itemShift: [12, 21, 30, 39, 48],
-    indexBits: () => 9,
-    vaBits: (top) => Math.min(57, 21 + 9 * top),
+    itemShift: [12, 21, 30, 39, 48, 57],
+    indexBits: (level) => (level === 5 ? 7 : 9),
+    vaBits: (top) => Math.min(64, 21 + 9 * top),
     tableMask: 0x000f_ffff_ffff_f000n,
     pageMask: 0x000f_ffff_ffff_f000n,
     contigShift: 5,

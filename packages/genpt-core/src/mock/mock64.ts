@@ -1,6 +1,7 @@
 // mock64: an 8-byte test format in the spirit of Linux's amdv1 mock, to prove the core before any real
-// format exists. Five levels of 512-entry tables over a 57-bit VA with a dynamic top starting at level 2;
-// replicated multi-item leaves (2, 16 and 64 items) at levels 0..2; a D bit that W entries may set.
+// format exists. 512-entry tables with a dynamic top (level 2 growing to 4, a 57-bit VA; or to 5, the
+// full 64-bit VA); replicated multi-item leaves (2, 16 and 64 items) at levels 0..2; a D bit that W
+// entries may set. With a fixed top it can run with a sign-extended VA.
 //
 // Entry: bit 0 P (present), bit 1 L (leaf, above level 0), bit 2 R, bit 3 W, bit 4 D,
 // bits [8:5] log2 of the item count of a multi-item leaf, bits [51:12] table or page address.
@@ -28,9 +29,9 @@ export interface MockAttrs {
   readonly bits: number;
 }
 
-function levels(): LevelGeometry[] {
+function levels(maxTop: number): LevelGeometry[] {
   const out: LevelGeometry[] = [];
-  for (let l = 0; l <= 4; l++) {
+  for (let l = 0; l <= maxTop; l++) {
     const item = 12 + 9 * l;
     const leafLg2 = l <= 2 ? [item, item + 1, item + 4, item + 6] : l === 3 ? [item] : [];
     out.push({ itemLg2: item, tableLg2: 12, leafLg2 });
@@ -38,21 +39,33 @@ function levels(): LevelGeometry[] {
   return out;
 }
 
-export function mock64(opts: { topLevel?: number } = {}): PtFormat<MockAttrs> {
+export interface Mock64Options {
+  /** Level of the top at creation, default 2. */
+  readonly topLevel?: number;
+  /** Highest top level: 4 gives a 57-bit VA, 5 the full 64 bits. Default 4. */
+  readonly maxTopLevel?: number;
+}
+
+export function mock64(opts: Mock64Options = {}): PtFormat<MockAttrs> {
   const topLevel = opts.topLevel ?? 2;
-  if (topLevel < 1 || topLevel > 4) throw new PtError("EINVAL", `mock64: topLevel ${topLevel} outside 1..4`);
+  const maxTopLevel = opts.maxTopLevel ?? 4;
+  if (maxTopLevel < 1 || maxTopLevel > 5)
+    throw new PtError("EINVAL", `mock64: maxTopLevel ${maxTopLevel} outside 1..5`);
+  if (topLevel < 1 || topLevel > maxTopLevel)
+    throw new PtError("EINVAL", `mock64: topLevel ${topLevel} outside 1..${maxTopLevel}`);
   const geometry: Geometry = {
     entryBytes: 8,
-    levels: levels(),
+    levels: levels(maxTopLevel),
     topLevel,
-    maxTopLevel: 4,
-    vaBits: 57,
+    maxTopLevel,
+    vaBits: Math.min(64, 21 + 9 * maxTopLevel),
     oaBits: 52,
+    signExtendable: true,
   };
   const itemLg2 = (level: number) => 12 + 9 * level;
   return defineFormat<MockAttrs>({
     name: "mock64",
-    config: `8-byte mock, top level ${topLevel} growing to 4`,
+    config: `8-byte mock, top level ${topLevel} growing to ${maxTopLevel}`,
     geometry,
     kind: (lo, _hi, level) => ((lo & P) === 0 ? EMPTY : level === 0 || (lo & L) !== 0 ? LEAF : TABLE),
     tablePa: (lo, hi) => ((lo & 0xfffff000) >>> 0) + (hi & 0xfffff) * TWO32,
