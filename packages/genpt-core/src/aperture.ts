@@ -14,6 +14,7 @@ export class Aperture {
   /** First and last-plus-one IOVA of each valid region. */
   readonly regions: ReadonlyArray<{ start: bigint; end: bigint }>;
   private readonly gB: bigint;
+  private readonly gNum: number;
   private readonly span: bigint;
 
   constructor(mode: VaMode, vaBits: number, granuleLg2: number) {
@@ -21,6 +22,7 @@ export class Aperture {
     this.vaBits = vaBits;
     this.g = granuleLg2;
     this.gB = BigInt(granuleLg2);
+    this.gNum = 2 ** granuleLg2;
     this.span = 1n << BigInt(vaBits);
     if (mode === "zero") this.regions = [{ start: 0n, end: this.span }];
     else if (mode === "ones") this.regions = [{ start: TWO64 - this.span, end: TWO64 }];
@@ -36,7 +38,7 @@ export class Aperture {
   /** The granule number of a valid IOVA; the caller has checked it with checkRange. */
   toVpn(iova: bigint): number {
     // Number() of an exact bigint below 2^53 is cheap; only the upper 64-bit space needs the shift.
-    if (this.mode === "zero" && iova < 9007199254740992n) return Math.floor(Number(iova) / 2 ** this.g);
+    if (this.mode === "zero" && iova < 9007199254740992n) return Math.floor(Number(iova) / this.gNum);
     return Number((iova & (this.span - 1n)) >> this.gB);
   }
 

@@ -40,6 +40,12 @@ export class Ctx<A = unknown> {
   readonly dirty: DirtyWords | undefined;
   readonly incoherent: boolean;
   readonly dynamicTop: boolean;
+  /** coverageAt[level]: granules the tree covers with its top at that level. */
+  readonly coverageAt: Float64Array;
+  /** Level 0 holds only single-item leaves (no contiguous sizes), so its loops need no size decoding. */
+  readonly singleItemLevel0: boolean;
+  /** topEntries[level]: slots of the top table when the top is at that level. */
+  readonly topEntries: Float64Array;
   destroyed = false;
 
   constructor(
@@ -59,18 +65,24 @@ export class Ctx<A = unknown> {
     this.dynamicTop = flags.dynamicTop;
     for (let l = 0; l <= lay.maxTopLevel; l++) this.states.push(new PtState(this as Ctx, l));
     this.dirty = fmt.dirty ? compileDirty(fmt.dirty) : undefined;
+    this.coverageAt = new Float64Array(lay.maxTopLevel + 1);
+    this.singleItemLevel0 = fmt.geometry.levels[0]!.leafLg2.length === 1;
+    this.topEntries = new Float64Array(lay.maxTopLevel + 1);
+    for (let l = 0; l <= lay.maxTopLevel; l++) {
+      const bits = vaBitsAtTop(fmt.geometry, l);
+      this.coverageAt[l] = 2 ** (bits - lay.g);
+      this.topEntries[l] = 2 ** (bits - fmt.geometry.levels[l]!.itemLg2);
+    }
   }
 
   /** Entries in the table at `level`, which is the top table when `level` is the top's level. */
   entriesAt(level: number, isTop: boolean): number {
-    if (!isTop) return this.lay.entries[level]!;
-    const geo = this.fmt.geometry;
-    return 2 ** (vaBitsAtTop(geo, level) - geo.levels[level]!.itemLg2);
+    return isTop ? this.topEntries[level]! : this.lay.entries[level]!;
   }
 
   /** Granules the tree covers with its top at `level`. */
   coverage(level: number): number {
-    return 2 ** (vaBitsAtTop(this.fmt.geometry, level) - this.lay.g);
+    return this.coverageAt[level]!;
   }
 
   /** log2 bytes of the table allocated for `level` as a top or not. */

@@ -2,6 +2,7 @@
 // of its items is; cleaning cleans every item, since hardware may dirty just one copy), merges adjacent
 // ranges, and gathers what it cleaned because the IOTLB caches the dirty state. setDirty is the test
 // hook that dirties one item the way the hardware would.
+import { POW2 } from "./bits.js";
 import type { Ctx, DirtyWords } from "./ctx.js";
 import { EMPTY, LEAF } from "./format.js";
 import type { Gather } from "./gather.js";
@@ -43,8 +44,8 @@ function dirtyTable(
   const { lay, fmt } = ctx;
   const d = ctx.dirty!;
   st.enter(pa, tableVpn, entries, job.start, job.end);
-  if (level === 0 && fmt.geometry.levels[0]!.leafLg2.length === 1) {
-    scanSinglePages(ctx, job, st, d);
+  if (level === 0) {
+    scanLevel0(ctx, job, st, d);
     return;
   }
   while (st.index < st.endIndex) {
@@ -54,7 +55,7 @@ function dirtyTable(
       continue;
     }
     if (kind === LEAF) {
-      const k = 2 ** st.contigLg2();
+      const k = POW2[st.contigLg2()]!;
       const first = st.index - (st.index % k);
       if (entryDirty(st, d, first, k, lay.wpe)) {
         const evpn = st.slotVpn(first);
@@ -76,20 +77,46 @@ function dirtyTable(
   }
 }
 
-/** The hot loop for a level of single-item pages: the dirty test is two masked compares per entry. */
-function scanSinglePages(ctx: Ctx, job: DirtyJob, st: PtState, d: DirtyWords): void {
+/**
+ * The hot loop at level 0: the dirty test is two masked compares per item, and only a dirty item costs
+ * a size decode. A multi-item entry cut by either end of the range is widened to the whole entry first,
+ * so that a dirty copy outside the range still counts (the OR over every item).
+ */
+function scanLevel0(ctx: Ctx, job: DirtyJob, st: PtState, d: DirtyWords): void {
   const w = st.w;
   const wpe = ctx.lay.wpe;
   const { maskLo, maskHi, valLo, valHi } = d;
+  if (!ctx.singleItemLevel0) widenToEntries(st);
   const stop = st.off + st.endIndex * wpe;
   for (let p = st.off + st.index * wpe; p < stop; p += wpe) {
     if ((w[p]! & maskLo) !== valLo) continue;
     if (wpe === 2 && (w[p + 1]! & maskHi) !== valHi) continue;
     const index = (p - st.off) / wpe;
-    const vpn = st.tableVpn + index;
-    record(ctx, job, st, index, 1, vpn, vpn + 1, d);
+    if (ctx.singleItemLevel0) {
+      record(ctx, job, st, index, 1, st.tableVpn + index, st.tableVpn + index + 1, d);
+      continue;
+    }
+    st.index = index;
+    st.load();
+    const k = POW2[st.contigLg2()]!;
+    const first = index - (index % k);
+    record(ctx, job, st, first, k, st.tableVpn + first, st.tableVpn + first + k, d);
+    p = st.off + (first + k - 1) * wpe;
   }
   st.index = st.endIndex;
+}
+
+/** Moves the state's index back, and its end forward, to whole multi-item entries. */
+function widenToEntries(st: PtState): void {
+  const end = st.endIndex;
+  if (st.index < end && st.load() === LEAF) st.index -= st.index % POW2[st.contigLg2()]!;
+  const save = st.index;
+  st.index = end - 1;
+  if (end > save && st.load() === LEAF) {
+    const k = POW2[st.contigLg2()]!;
+    st.endIndex = end - 1 - ((end - 1) % k) + k;
+  }
+  st.index = save;
 }
 
 function entryDirty(st: PtState, d: DirtyWords, first: number, k: number, wpe: number): boolean {

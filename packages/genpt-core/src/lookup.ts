@@ -1,4 +1,5 @@
 // Point lookups: find the leaf translating one granule, for iovaToPhys, setDirty and cut.
+import { POW2 } from "./bits.js";
 import type { Ctx } from "./ctx.js";
 import { LEAF, TABLE } from "./format.js";
 import type { PtState } from "./state.js";
@@ -33,8 +34,10 @@ export function translate(ctx: Ctx, vpn: number): number {
   const { mem, fmt, lay } = ctx;
   const wpe = lay.wpe;
   const units = lay.itemUnits;
-  let { pa, level } = ctx.top;
-  if (vpn >= ctx.coverage(level)) return -1;
+  const top = ctx.top;
+  let pa = top.pa;
+  let level = top.level;
+  if (vpn >= ctx.coverageAt[level]!) return -1;
   let rel = vpn;
   for (;;) {
     const w = mem.chunk(pa);
@@ -47,7 +50,7 @@ export function translate(ctx: Ctx, vpn: number): number {
     rel -= index * unit;
     if (kind === LEAF) {
       // Offset inside the entry: the entry starts at the item index rounded down to its item count.
-      const entryUnits = 2 ** (fmt.leafLg2(lo, hi, level) - lay.g);
+      const entryUnits = POW2[fmt.leafLg2(lo, hi, level) - lay.g]!;
       const k = entryUnits / unit;
       const firstRel = (index % k) * unit;
       return fmt.leafOa(lo, hi, level) + firstRel + rel;

@@ -3,7 +3,7 @@
 // existed before the call are logged and undone on failure, and the allocator transaction returns every
 // new table, so a failed map leaves memory and allocator exactly as they were.
 import { hex, PtError } from "@genpt/alloc";
-import { ctz, floorLog2 } from "./bits.js";
+import { ctz, floorLog2, POW2 } from "./bits.js";
 import type { Ctx } from "./ctx.js";
 import { EMPTY, LEAF, TABLE } from "./format.js";
 import type { Gather } from "./gather.js";
@@ -122,15 +122,15 @@ function mapTable<A>(
 function mapLeaves<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, s: number, fresh: boolean): void {
   const lay = ctx.lay;
   const level = st.level;
-  const size = 2 ** s;
-  const k = 2 ** (s - lay.itemShift[level]!);
+  const size = POW2[s]!;
+  const k = POW2[s - lay.itemShift[level]!]!;
   let count = Math.floor((st.endIndex - st.index) / k);
   const byLen = Math.floor((job.end - job.vpn) / size);
   if (byLen < count) count = byLen;
   const next = lay.nextLarger[s]!;
-  if (next < 64 && (job.vpn - job.pfn) % 2 ** next === 0) {
+  if (next < 64 && (job.vpn - job.pfn) % POW2[next]! === 0) {
     // Alignment improves at the next multiple of the next larger size: stop there to pick it.
-    const nb = 2 ** next;
+    const nb = POW2[next]!;
     const toBoundary = (Math.ceil(job.vpn / nb) * nb - job.vpn) / size;
     if (toBoundary > 0 && toBoundary < count) count = toBoundary;
   }
@@ -191,9 +191,10 @@ function writeLeaves<A>(
   const wpe = lay.wpe;
   const w = st.w;
   const sizeLg2 = s + lay.g;
-  const size = 2 ** s;
+  const size = POW2[s]!;
   let p = st.off + first * wpe;
   if (k === 1 || fmt.replicatedContig) {
+    if (count > 2 && fillLinear(ctx, st, p, count, k, size, sizeLg2, pfn, attrs)) return;
     let oa = pfn;
     for (let e = 0; e < count; e++, oa += size) {
       const lo = fmt.leafLo(oa, sizeLg2, level, attrs);
@@ -244,4 +245,59 @@ function undo<A>(ctx: Ctx<A>, job: MapJob<A>): void {
     if (wpe === 2) w[at + 1] = p.hi;
     if (ctx.incoherent) ctx.flushEntries(p.pa, p.index, 1);
   }
+}
+
+/**
+ * Most formats hold the OA as a plain binary field, so entry e is entry 0 plus e times a fixed step.
+ * The step is measured from the format itself (entries 0 and 1) and checked against the last entry;
+ * when that holds, the run is filled with adds instead of two format calls per entry. Returns false,
+ * writing nothing, when the encoding is not linear over this run (e.g. ARM 52-bit PA, v7s MTK bits).
+ */
+function fillLinear<A>(
+  ctx: Ctx<A>,
+  st: PtState,
+  p0: number,
+  count: number,
+  k: number,
+  size: number,
+  sizeLg2: number,
+  pfn: number,
+  attrs: A,
+): boolean {
+  const fmt = ctx.fmt;
+  const level = st.level;
+  const wpe = ctx.lay.wpe;
+  const lo0 = fmt.leafLo(pfn, sizeLg2, level, attrs);
+  const hi0 = wpe === 2 ? fmt.leafHi(pfn, sizeLg2, level, attrs) : 0;
+  const lo1 = fmt.leafLo(pfn + size, sizeLg2, level, attrs);
+  const hi1 = wpe === 2 ? fmt.leafHi(pfn + size, sizeLg2, level, attrs) : 0;
+  const step = (hi1 - hi0) * 4294967296 + (lo1 - lo0);
+  if (step <= 0 || step >= 4294967296) return false;
+  const last = pfn + (count - 1) * size;
+  const v0 = hi0 * 4294967296 + lo0;
+  const vLast = v0 + (count - 1) * step;
+  if (vLast >= 2 ** 53) return false;
+  if (fmt.leafLo(last, sizeLg2, level, attrs) !== vLast % 4294967296) return false;
+  if (wpe === 2 && fmt.leafHi(last, sizeLg2, level, attrs) !== Math.floor(vLast / 4294967296)) return false;
+  if (wpe === 1 && vLast >= 4294967296) return false;
+  const w = st.w;
+  let lo = lo0;
+  let hi = hi0;
+  let p = p0;
+  for (let e = 0; e < count; e++) {
+    if (wpe === 2) {
+      for (let j = 0; j < k; j++, p += 2) {
+        w[p] = lo;
+        w[p + 1] = hi;
+      }
+    } else {
+      for (let j = 0; j < k; j++, p++) w[p] = lo;
+    }
+    lo += step;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi++;
+    }
+  }
+  return true;
 }

@@ -91,6 +91,13 @@ export class PageTable<A = unknown> {
   private readonly gather: Gather;
   private readonly feats: Required<PtFeatures>;
   private readonly minPageLg2: number;
+  /** Precomputed for the per-call checks: BigInt arithmetic costs tens of ns per operation. */
+  private readonly minPageMask: bigint;
+  private readonly granuleMask: bigint;
+  private readonly oaLimit: bigint;
+  private readonly gBig: bigint;
+  private readonly gNum: number;
+  private readonly vaLimitNum: number;
 
   /** @internal Use createPageTable. */
   constructor(format: PtFormat<A>, opts: CreateOptions) {
@@ -108,6 +115,12 @@ export class PageTable<A = unknown> {
     const vaBits = this.feats.dynamicTop ? geo.vaBits : vaBitsAtTop(geo, geo.topLevel);
     const aperture = new Aperture(mode, vaBits, lay.g);
     this.minPageLg2 = lay.sizes[0]! + lay.g;
+    this.minPageMask = (1n << BigInt(this.minPageLg2)) - 1n;
+    this.granuleMask = (1n << BigInt(lay.g)) - 1n;
+    this.oaLimit = 1n << BigInt(lay.oaBits);
+    this.gBig = BigInt(lay.g);
+    this.gNum = 2 ** lay.g;
+    this.vaLimitNum = mode === "zero" ? Math.min(2 ** vaBits, 2 ** 53) : 0;
     const flags = { incoherent: this.feats.incoherent, dynamicTop: this.feats.dynamicTop };
     const ctx = new Ctx(
       format,
@@ -160,21 +173,20 @@ export class PageTable<A = unknown> {
     needBigint("map", "size", size);
     checkProt(prot);
     this.checkSize("map", size);
-    needAligned("map", "iova", iova, this.minPageLg2);
-    needAligned("map", "pa", pa, this.minPageLg2);
-    needAligned("map", "size", size, this.minPageLg2);
+    const m = this.minPageMask;
+    if ((iova & m) !== 0n) needAligned("map", "iova", iova, this.minPageLg2);
+    if ((pa & m) !== 0n) needAligned("map", "pa", pa, this.minPageLg2);
+    if ((size & m) !== 0n) needAligned("map", "size", size, this.minPageLg2);
     ctx.aperture.checkRange("map", iova, size);
     if (pa < 0n) throw new PtError("EINVAL", `map: pa ${hex(pa)} is negative`);
-    const oaLimit = 1n << BigInt(ctx.lay.oaBits);
-    if (pa + size > oaLimit)
+    if (pa + size > this.oaLimit)
       throw new PtError(
         "ERANGE",
         `map: pa range [${hex(pa)}, ${hex(pa + size)}) exceeds the ${ctx.lay.oaBits}-bit output address space`,
       );
     const attrs = this.format.protToAttrs(prot);
-    const g = BigInt(ctx.lay.g);
     const gather = opts.gather ?? this.gather;
-    mapRange(ctx, ctx.aperture.toVpn(iova), Number(pa >> g), Number(size >> g), attrs, gather);
+    mapRange(ctx, ctx.aperture.toVpn(iova), this.toUnits(pa), this.toUnits(size), attrs, gather);
     if (!opts.gather && !gather.isEmpty()) gather.sync();
   }
 
@@ -187,14 +199,17 @@ export class PageTable<A = unknown> {
     needBigint("unmap", "iova", iova);
     needBigint("unmap", "size", size);
     this.checkSize("unmap", size);
-    needAligned("unmap", "iova", iova, ctx.lay.g);
-    needAligned("unmap", "size", size, ctx.lay.g);
+    if (((iova | size) & this.granuleMask) !== 0n) {
+      needAligned("unmap", "iova", iova, ctx.lay.g);
+      needAligned("unmap", "size", size, ctx.lay.g);
+    }
     ctx.aperture.checkRange("unmap", iova, size);
     const vpn = ctx.aperture.toVpn(iova);
     const gather = opts.gather ?? this.gather;
-    const n = unmapRange(ctx, vpn, vpn + Number(size >> BigInt(ctx.lay.g)), gather);
+    const n = unmapRange(ctx, vpn, vpn + this.toUnits(size), gather);
     if (!opts.gather && !gather.isEmpty()) gather.sync();
-    return BigInt(n) << BigInt(ctx.lay.g);
+    const bytes = n * this.gNum;
+    return bytes < 9007199254740992 ? BigInt(bytes) : BigInt(n) << this.gBig;
   }
 
   /** The physical address `iova` translates to, keeping the offset in the page; undefined when unmapped. */
@@ -202,14 +217,17 @@ export class PageTable<A = unknown> {
     const ctx = this.live("iovaToPhys");
     needBigint("iovaToPhys", "iova", iova);
     const g = ctx.lay.g;
-    if (iova >= 0n && iova < 9007199254740992n && ctx.aperture.mode === "zero") {
+    if (iova >= 0n && iova < 9007199254740992n && this.vaLimitNum > 0) {
+      // The common case stays in doubles: one conversion in, one out.
       const n = Number(iova);
-      if (n >= 2 ** ctx.aperture.vaBits) return undefined;
-      const vpn = Math.floor(n / 2 ** g);
+      if (n >= this.vaLimitNum) return undefined;
+      const gNum = this.gNum;
+      const vpn = Math.floor(n / gNum);
       const oa = translate(ctx, vpn);
       if (oa < 0) return undefined;
-      const pa = oa * 2 ** g + (n - vpn * 2 ** g);
-      return pa < 9007199254740992 ? BigInt(pa) : (BigInt(oa) << BigInt(g)) + BigInt(n - vpn * 2 ** g);
+      const off = n - vpn * gNum;
+      const pa = oa * gNum + off;
+      return pa < 9007199254740992 ? BigInt(pa) : (BigInt(oa) << this.gBig) + BigInt(off);
     }
     if (!inAperture(ctx.aperture, iova)) return undefined;
     const oa = translate(ctx, ctx.aperture.toVpn(iova));
@@ -316,6 +334,11 @@ export class PageTable<A = unknown> {
   private live(what: string): Ctx<A> {
     if (this.ctx.destroyed) throw new PtError("EINVAL", `${what}: the page table was destroyed`);
     return this.ctx;
+  }
+
+  /** A granule-aligned bigint in granules; exact because every address here is below 2^64. */
+  private toUnits(v: bigint): number {
+    return v < 9007199254740992n ? Number(v) / this.gNum : Number(v >> this.gBig);
   }
 
   private checkSize(what: string, size: bigint): void {

@@ -4,9 +4,11 @@
 // Tables wholly inside the range are unlinked and gathered; their leaves are counted but not cleared,
 // since nothing can reach them once the parent entry is cleared and the walk caches are flushed.
 import { hex, PtError } from "@genpt/alloc";
+import { POW2 } from "./bits.js";
 import type { Ctx } from "./ctx.js";
 import { EMPTY, LEAF } from "./format.js";
 import type { Gather } from "./gather.js";
+import type { PtState } from "./state.js";
 
 interface UnmapJob {
   readonly start: number;
@@ -37,6 +39,10 @@ function unmapTable(
   const { lay, fmt } = ctx;
   const unit = lay.itemUnits[level]!;
   st.enter(pa, tableVpn, entries, job.start, job.end);
+  if (level === 0 && ctx.singleItemLevel0) {
+    unmapSinglePages(ctx, job, st, dying);
+    return;
+  }
   while (st.index < st.endIndex) {
     const kind = st.load();
     if (kind === EMPTY) {
@@ -44,7 +50,7 @@ function unmapTable(
       continue;
     }
     if (kind === LEAF) {
-      const k = 2 ** st.contigLg2();
+      const k = POW2[st.contigLg2()]!;
       const first = st.index - (st.index % k);
       const evpn = st.slotVpn(first);
       const esize = k * unit;
@@ -76,4 +82,33 @@ function unmapTable(
     if (covered) job.gather.addTable(child);
     st.index = index + 1;
   }
+}
+
+/**
+ * The hot loop for a level of single-item pages: every nonzero slot in range is a leaf of one granule,
+ * so the run is counted, cleared with one fill and gathered as one range (nothing starts before it).
+ */
+function unmapSinglePages(ctx: Ctx, job: UnmapJob, st: PtState, dying: boolean): void {
+  const { fmt } = ctx;
+  const w = st.w;
+  const wpe = ctx.lay.wpe;
+  const from = st.index;
+  const to = st.endIndex;
+  let first = -1;
+  let last = -1;
+  let count = 0;
+  for (let i = from, p = st.off + from * wpe; i < to; i++, p += wpe) {
+    const lo = w[p]!;
+    const hi = wpe === 2 ? w[p + 1]! : 0;
+    if ((lo | hi) === 0 || fmt.kind(lo, hi, 0) !== LEAF) continue;
+    if (first < 0) first = i;
+    last = i;
+    count++;
+  }
+  st.index = to;
+  if (count === 0) return;
+  job.removed += count;
+  if (dying) return;
+  ctx.clearEntries(st, first, last + 1 - first);
+  job.gather.addRange(st.tableVpn + first, st.tableVpn + last + 1);
 }

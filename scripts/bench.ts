@@ -1,0 +1,20 @@
+// `npm run bench`: every format's default configuration through the same workloads; prints the table
+// and writes bench-results/latest.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { benchFormats } from "../packages/cli/src/bench/formats.js";
+import { formatBenchTable, runBenchmarks } from "../packages/cli/src/bench/run.js";
+
+const formats = await benchFormats();
+const rows = await runBenchmarks(formats, { onProgress: (l) => process.stderr.write(`bench: ${l}\n`) });
+console.log(formatBenchTable(rows));
+mkdirSync("bench-results", { recursive: true });
+const out = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model,
+  cores: os.cpus().length,
+  rows,
+};
+writeFileSync("bench-results/latest.json", `${JSON.stringify(out, null, 2)}\n`);
+console.log("\nJSON: bench-results/latest.json (median ns per unit over tinybench samples)");
