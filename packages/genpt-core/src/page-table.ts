@@ -13,6 +13,7 @@ import { Gather } from "./gather.js";
 import { makeLayout, vaBitsAtTop } from "./layout.js";
 import { findLeaf, translate } from "./lookup.js";
 import { mapRange } from "./map.js";
+import { snapshotTree, type TableSnapshot } from "./snapshot.js";
 import { checkProt } from "./prot.js";
 import { unmapRange } from "./unmap.js";
 
@@ -311,6 +312,11 @@ export class PageTable<A = unknown> {
   /** The table as a readable text tree. */
   dump(opts?: DumpOptions): string {
     return dumpTree(this.live("dump"), opts);
+  }
+
+  /** The tree as plain data: tables, occupied slots and leaf sizes. */
+  tree(): TableSnapshot {
+    return snapshotTree(this.live("tree"));
   }
 
   /** Leaves by size and tables by level. */

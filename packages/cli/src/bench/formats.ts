@@ -1,6 +1,7 @@
-// The formats the benchmark runs, each on its default configuration.
-import { mock64, type PtFormat } from "@genpt/core";
+// The formats the benchmark runs, each on its default configuration from the CLI registry.
+import type { PtFormat } from "@genpt/core";
+import { FORMATS } from "../registry.js";
 
 export async function benchFormats(): Promise<PtFormat<unknown>[]> {
-  return [mock64() as PtFormat<unknown>];
+  return FORMATS.map((f) => f.build(f.defaults).format);
 }

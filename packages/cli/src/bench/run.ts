@@ -36,7 +36,7 @@ async function measure(format: string, list: Workload[], opts: BenchOptions): Pr
     const r = task.result as
       | { latency?: { p50: number; samplesCount?: number }; error?: unknown }
       | undefined;
-    if (!r || !r.latency) throw new Error(`benchmark ${format}/${task.name} failed: ${String(r?.error)}`);
+    if (!r?.latency) throw new Error(`benchmark ${format}/${task.name} failed: ${String(r?.error)}`);
     rows.push({
       format,
       workload: w.name,
