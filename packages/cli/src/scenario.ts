@@ -189,7 +189,7 @@ const hx = (v: bigint) => `0x${v.toString(16)}`;
 /** Runs every step, printing one line each. The caller destroys `pt`. */
 export function runScenario(sc: Scenario, print: (line: string) => void): ScenarioRun {
   const entry = findFormat(sc.format);
-  const { format, walker } = entry.build(sc.config);
+  const { format, walker } = entry.build({ ...entry.defaults, ...sc.config });
   const mem = new PhysMem({ base: sc.memory.base, size: sc.memory.size });
   let iommu: Iommu | undefined;
   const driver = {
