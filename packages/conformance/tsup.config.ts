@@ -2,7 +2,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/vitest.ts"],
+  external: ["vitest"],
   format: ["esm"],
   dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
   clean: true,
