@@ -1,7 +1,6 @@
 // @genpt/core: the format contract, the walk, and the algorithms every format shares.
 export { hex, PT_ERROR_CODES, PtError, type PtErrorCode } from "@genpt/alloc";
 export type { Census } from "./census.js";
-export type { SlotSnapshot, TableSnapshot } from "./snapshot.js";
 export type { FlushRequest, IovaRange, PtDriver, TestBreaks } from "./driver.js";
 export type { DumpOptions } from "./dump.js";
 export { sizeName } from "./dump.js";
@@ -32,6 +31,7 @@ export {
   type PtInfo,
 } from "./page-table.js";
 export { checkProt, PROT_ALL, Prot, protName } from "./prot.js";
+export type { SlotSnapshot, TableSnapshot } from "./snapshot.js";
 export type {
   Access,
   FaultKind,

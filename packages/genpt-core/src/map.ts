@@ -59,14 +59,17 @@ function topLevelNeeded(ctx: Ctx, vpn: number, pfn: number, n: number): number {
   if (!ctx.dynamicTop) return need;
   const end = vpn + n;
   while (need < ctx.lay.maxTopLevel && end > ctx.coverage(need)) need++;
-  if (ctx.fmt.geometry.topHoldsLeaf === false) {
-    // The largest leaf any step could pick: bounded by the length and by how vpn and pfn are congruent.
-    const diff = Math.abs(vpn - pfn);
-    const bound = Math.min(floorLog2(n), diff === 0 ? 64 : ctz(diff));
-    const s = ctx.lay.bestAtMost[bound]!;
-    const lvl = s >= 0 ? ctx.lay.levelOfSize[s]! : 0;
-    while (need < ctx.lay.maxTopLevel && lvl >= need) need++;
-  }
+  // The largest leaf any step could pick: bounded by the length and by how vpn and pfn are congruent.
+  // Its level must be at or below the top (as Linux's check_map_range grows until leaf_level <= top),
+  // strictly below when the top may not hold leaves.
+  const diff = Math.abs(vpn - pfn);
+  let bound = Math.min(floorLog2(n), diff === 0 ? 64 : ctz(diff));
+  // ...and by the largest naturally aligned block that fits inside [vpn, end).
+  while (bound > 0 && Math.ceil(vpn / 2 ** bound) * 2 ** bound + 2 ** bound > end) bound--;
+  const s = ctx.lay.bestAtMost[bound]!;
+  const lvl = s >= 0 ? ctx.lay.levelOfSize[s]! : 0;
+  const above = ctx.fmt.geometry.topHoldsLeaf === false ? 1 : 0;
+  while (need < ctx.lay.maxTopLevel && lvl + above > need) need++;
   return need;
 }
 

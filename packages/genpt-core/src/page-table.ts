@@ -13,8 +13,8 @@ import { Gather } from "./gather.js";
 import { makeLayout, vaBitsAtTop } from "./layout.js";
 import { findLeaf, translate } from "./lookup.js";
 import { mapRange } from "./map.js";
-import { snapshotTree, type TableSnapshot } from "./snapshot.js";
 import { checkProt } from "./prot.js";
+import { snapshotTree, type TableSnapshot } from "./snapshot.js";
 import { unmapRange } from "./unmap.js";
 
 /** Optional behaviours, after generic_pt's PT_FEAT_* flags. */

@@ -136,7 +136,9 @@ export function runDemoFormat(
 }
 
 function maxEnd(ranges: Array<{ iova: bigint; size: bigint }>): bigint {
-  return ranges.reduce((a, r) => Math.max(r.iova + r.size, a), 0n);
+  let end = 0n;
+  for (const r of ranges) if (r.iova + r.size > end) end = r.iova + r.size;
+  return end;
 }
 
 export function runDemo(progress: Progress): DemoResult[] {
