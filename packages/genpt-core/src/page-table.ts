@@ -99,6 +99,10 @@ export class PageTable<A = unknown> {
   private readonly gBig: bigint;
   private readonly gNum: number;
   private readonly vaLimitNum: number;
+  private readonly oaLimitNum: number;
+  private readonly minPageNum: number;
+  /** protToAttrs per prot value (prot < 64): attributes are immutable, and a map should not allocate them. */
+  private readonly attrsByProt: Array<A | undefined> = [];
 
   /** @internal Use createPageTable. */
   constructor(format: PtFormat<A>, opts: CreateOptions) {
@@ -122,6 +126,8 @@ export class PageTable<A = unknown> {
     this.gBig = BigInt(lay.g);
     this.gNum = 2 ** lay.g;
     this.vaLimitNum = mode === "zero" ? Math.min(2 ** vaBits, 2 ** 53) : 0;
+    this.oaLimitNum = 2 ** lay.oaBits;
+    this.minPageNum = 2 ** this.minPageLg2;
     const flags = { incoherent: this.feats.incoherent, dynamicTop: this.feats.dynamicTop };
     const ctx = new Ctx(
       format,
@@ -168,6 +174,44 @@ export class PageTable<A = unknown> {
    * on any error, nothing has changed.
    */
   map(iova: bigint, pa: bigint, size: bigint, prot: number, opts: MapOptions = {}): void {
+    // Fast path: everything below 2^53 and plainly valid is checked in doubles; anything else takes the
+    // full bigint checks below, which also word the error.
+    if (
+      typeof iova === "bigint" &&
+      typeof pa === "bigint" &&
+      typeof size === "bigint" &&
+      iova >= 0n &&
+      pa >= 0n &&
+      size > 0n &&
+      iova < 9007199254740992n &&
+      pa < 9007199254740992n &&
+      size < 9007199254740992n &&
+      !this.ctx.destroyed
+    ) {
+      const i = Number(iova);
+      const p = Number(pa);
+      const n = Number(size);
+      const mp = this.minPageNum;
+      const attrs = typeof prot === "number" ? this.attrsByProt[prot] : undefined;
+      if (
+        attrs !== undefined &&
+        i % mp === 0 &&
+        p % mp === 0 &&
+        n % mp === 0 &&
+        i + n <= this.vaLimitNum &&
+        p + n <= this.oaLimitNum
+      ) {
+        const ctx = this.ctx;
+        const gather = opts.gather ?? this.gather;
+        mapRange(ctx, i / this.gNum, p / this.gNum, n / this.gNum, attrs, gather);
+        if (!opts.gather && !gather.isEmpty()) gather.sync();
+        return;
+      }
+    }
+    this.mapChecked(iova, pa, size, prot, opts);
+  }
+
+  private mapChecked(iova: bigint, pa: bigint, size: bigint, prot: number, opts: MapOptions): void {
     const ctx = this.live("map");
     needBigint("map", "iova", iova);
     needBigint("map", "pa", pa);
@@ -186,6 +230,7 @@ export class PageTable<A = unknown> {
         `map: pa range [${hex(pa)}, ${hex(pa + size)}) exceeds the ${ctx.lay.oaBits}-bit output address space`,
       );
     const attrs = this.format.protToAttrs(prot);
+    this.attrsByProt[prot] = attrs;
     const gather = opts.gather ?? this.gather;
     mapRange(ctx, ctx.aperture.toVpn(iova), this.toUnits(pa), this.toUnits(size), attrs, gather);
     if (!opts.gather && !gather.isEmpty()) gather.sync();
@@ -196,6 +241,30 @@ export class PageTable<A = unknown> {
    * range ends inside a large entry. A start inside an entry is EINVAL.
    */
   unmap(iova: bigint, size: bigint, opts: MapOptions = {}): bigint {
+    if (
+      typeof iova === "bigint" &&
+      typeof size === "bigint" &&
+      iova >= 0n &&
+      size > 0n &&
+      iova < 9007199254740992n &&
+      size < 9007199254740992n &&
+      !this.ctx.destroyed
+    ) {
+      const i = Number(iova);
+      const n = Number(size);
+      const g = this.gNum;
+      if (i % g === 0 && n % g === 0 && i + n <= this.vaLimitNum) {
+        const gather = opts.gather ?? this.gather;
+        const removed = unmapRange(this.ctx, i / g, (i + n) / g, gather);
+        if (!opts.gather && !gather.isEmpty()) gather.sync();
+        const bytes = removed * g;
+        return bytes < 9007199254740992 ? BigInt(bytes) : BigInt(removed) << this.gBig;
+      }
+    }
+    return this.unmapChecked(iova, size, opts);
+  }
+
+  private unmapChecked(iova: bigint, size: bigint, opts: MapOptions): bigint {
     const ctx = this.live("unmap");
     needBigint("unmap", "iova", iova);
     needBigint("unmap", "size", size);
