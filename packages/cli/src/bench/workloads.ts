@@ -21,7 +21,8 @@ const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 
 function table(fmt: PtFormat<unknown>, memBytes = 256n * MiB): PageTable<unknown> {
-  return createPageTable(fmt, { mem: new PhysMem({ base: 0x1_0000_0000n, size: memBytes }) });
+  // Below 4 GiB, where every format can keep its tables (v7s must).
+  return createPageTable(fmt, { mem: new PhysMem({ base: 0x8000_0000n, size: memBytes }) });
 }
 
 /** Work that maps `n` granules one granule apart in OA so that only the smallest page fits. */
@@ -81,21 +82,21 @@ export function workloads(fmt: PtFormat<unknown>): { list: Workload[]; tables: P
   };
   run("256 x smallest page", base, base + g, 256n * g, 1, "call");
   if (sizes.includes(2n * MiB)) run("256 x 2M", base + 2n * MiB, base + 2n * MiB, 512n * MiB, 1, "call");
+  // One entry of each size, largest first, each naturally aligned, packed from 2 GiB (fits 32-bit VAs).
+  const placed: Array<{ at: bigint; size: bigint }> = [];
+  let at = 2n * GiB;
+  for (const s of [...sizes].reverse()) {
+    at = (at + s - 1n) & ~(s - 1n);
+    placed.push({ at, size: s });
+    at += s;
+  }
   list.push({
     name: `map+unmap one of each size (${sizes.length})`,
     unit: "call",
     unitsPerCall: 1,
     fn: () => {
-      let at = 2n * GiB;
-      for (const s of sizes) {
-        pt.map(at, at, s, RW);
-        at += GiB;
-      }
-      at = 2n * GiB;
-      for (const s of sizes) {
-        pt.unmap(at, s);
-        at += GiB;
-      }
+      for (const p of placed) pt.map(p.at, p.at, p.size, RW);
+      for (const p of placed) pt.unmap(p.at, p.size);
     },
   });
   const bulk = 256n * MiB;
