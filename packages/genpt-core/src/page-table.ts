@@ -6,8 +6,10 @@ import { type Census, takeCensus } from "./census.js";
 import { Ctx } from "./ctx.js";
 import { destroyTree } from "./destroy.js";
 import { readAndClearDirtyRange, setDirtyAt } from "./dirty.js";
+import { setBitmap } from "./dirty-bitmap.js";
 import type { PtDriver, TestBreaks } from "./driver.js";
 import { type DumpOptions, dumpTree } from "./dump.js";
+import { resolveFeatures, sizeToLg2 } from "./features.js";
 import type { PtFormat } from "./format.js";
 import { Gather } from "./gather.js";
 import { makeLayout, vaBitsAtTop } from "./layout.js";
@@ -433,69 +435,6 @@ export function createPageTable<A>(format: PtFormat<A>, opts: CreateOptions): Pa
   return new PageTable(format, opts);
 }
 
-function resolveFeatures(fmt: PtFormat<unknown>, f: PtFeatures): Required<PtFeatures> {
-  const geo = fmt.geometry;
-  const canGrow = geo.maxTopLevel > geo.topLevel;
-  if (f.dynamicTop && !canGrow)
-    throw new PtError(
-      "EOPNOTSUPP",
-      `createPageTable: format ${fmt.name} has a fixed top; dynamicTop is not possible`,
-    );
-  const dynamicTop = f.dynamicTop ?? canGrow;
-  const signExtend = f.signExtend === true;
-  if (signExtend && !geo.signExtendable)
-    throw new PtError(
-      "EOPNOTSUPP",
-      `createPageTable: format ${fmt.name} does not support a sign-extended VA`,
-    );
-  if (signExtend && (dynamicTop || geo.vaBits === 64))
-    throw new PtError("EINVAL", "createPageTable: signExtend excludes dynamicTop and a full 64-bit VA");
-  const vaBits = dynamicTop ? geo.vaBits : vaBitsAtTop(geo, geo.topLevel);
-  if (f.fullVa && vaBits !== 64)
-    throw new PtError(
-      "EINVAL",
-      `createPageTable: fullVa needs a 64-bit VA; format ${fmt.name} gives ${vaBits} bits`,
-    );
-  if (fmt.dirty && fmt.dirty.dirtyValue === 0n)
-    throw new PtError(
-      "EINVAL",
-      `format ${fmt.name}: dirtyValue must be nonzero, or every empty entry would read as dirty`,
-    );
-  return {
-    dynamicTop,
-    incoherent: f.incoherent === true,
-    fullVa: vaBits === 64,
-    signExtend,
-    flushNoGaps: f.flushNoGaps === true,
-    rcuFree: f.rcuFree === true,
-  };
-}
-
-function sizeToLg2(s: bigint): number {
-  if (typeof s !== "bigint" || s <= 0n || (s & (s - 1n)) !== 0n)
-    throw new PtError("EINVAL", `createPageTable: page size ${String(s)} is not a power of two`);
-  return s.toString(2).length - 1;
-}
-
 function inAperture(ap: Aperture, iova: bigint): boolean {
   return ap.regions.some((r) => iova >= r.start && iova < r.end);
-}
-
-function setBitmap(
-  bm: NonNullable<DirtyOptions["bitmap"]>,
-  ranges: Array<{ iova: bigint; size: bigint }>,
-): void {
-  if (bm.pageSize <= 0n)
-    throw new PtError("EINVAL", `readAndClearDirty: bitmap pageSize ${hex(bm.pageSize)} must be positive`);
-  const nbits = BigInt(bm.bits.length * 8);
-  for (const r of ranges) {
-    let first = (r.iova - bm.iova) / bm.pageSize;
-    if (r.iova < bm.iova) first = 0n;
-    const last = (r.iova + r.size - 1n - bm.iova) / bm.pageSize;
-    if (r.iova + r.size <= bm.iova) continue;
-    for (let b = first; b <= last && b < nbits; b++) {
-      const i = Number(b);
-      bm.bits[i >> 3]! |= 1 << (i & 7);
-    }
-  }
 }
