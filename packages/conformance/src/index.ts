@@ -6,6 +6,7 @@ export { CASES } from "./cases/index.js";
 export { failureContext, formatReport } from "./report.js";
 export { DEFAULT_ITERATIONS, DEFAULT_SEED, runConformance } from "./run.js";
 export { CaseFailure } from "./support/assert.js";
+export * from "./testing/index.js";
 export type {
   CaseResult,
   CaseStatus,

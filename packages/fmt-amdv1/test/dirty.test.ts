@@ -1,9 +1,9 @@
 // The dirty lifecycle (reference/formats.md §3.5): the hardware may set D in one copy of a replicated
 // PTE; software ORs D over every copy, reports the whole entry, clears D in every copy and never touches A.
-import { createPageTable, Prot } from "@genpt/core";
+import { finish, KiB, MiB, newTable, slotAddr, walkCtx } from "@genpt/conformance";
+import { Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { amdv1, amdv1Walker } from "../src/index.js";
-import { finish, KiB, MiB, newMem, slotAddr } from "./helpers.js";
 
 const A = 1n << 5n;
 const D = 1n << 6n;
@@ -40,22 +40,16 @@ describe("dirty lifecycle", () => {
     },
   ]) {
     test(c.name, () => {
-      const pt = createPageTable(amdv1(), { mem: newMem() });
+      const pt = newTable(amdv1());
       pt.map(c.iova, c.pa, c.size, Prot.READ | Prot.WRITE);
       // A clean neighbour, which must never be reported.
       pt.map(c.iova + c.size, c.pa + c.size, c.size, Prot.READ | Prot.WRITE);
       const first = slotAddr(pt, c.iova, c.level);
       const copy = (i: number) => pt.mem.readU64(first + BigInt(i) * 8n);
       const item = BigInt(1) << BigInt(12 + 9 * c.level);
-      const info = pt.info();
 
       // (1) A DMA write through the walker, in the copy its IOVA indexes.
-      const w = hw.translate(
-        pt.mem,
-        { root: info.root, topLevel: info.topLevel, accessDirty: true },
-        c.iova + BigInt(c.hit) * item + 8n,
-        "write",
-      );
+      const w = hw.translate(pt.mem, walkCtx(pt, true), c.iova + BigInt(c.hit) * item + 8n, "write");
       expect(w).toMatchObject({ ok: true, dirty: true, pteAddr: first + BigInt(c.hit) * 8n });
       for (let i = 0; i < c.copies; i++) expect((copy(i) & D) !== 0n, `copy ${i} D`).toBe(i === c.hit);
 
@@ -81,10 +75,9 @@ describe("dirty lifecycle", () => {
   }
 
   test("D in several copies reports one entry, and every copy is cleaned", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x10_0000n, 0x20_0000n, 64n * KiB, Prot.READ | Prot.WRITE);
-    const info = pt.info();
-    const ctx = { root: info.root, topLevel: info.topLevel, accessDirty: true };
+    const ctx = walkCtx(pt, true);
     for (const off of [0x0n, 0x7000n, 0xf000n]) hw.translate(pt.mem, ctx, 0x10_0000n + off, "write");
     expect(pt.readAndClearDirty(0n, 1n << 30n)).toEqual([{ iova: 0x10_0000n, size: 64n * KiB }]);
     const first = slotAddr(pt, 0x10_0000n, 0);
@@ -93,7 +86,7 @@ describe("dirty lifecycle", () => {
   });
 
   test("setDirty tracks IW: a read-only page cannot be dirtied", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
     pt.map(0x2000n, 0xa000n, 4n * KiB, Prot.WRITE);
     expect(pt.setDirty(0x1000n)).toBe(false);

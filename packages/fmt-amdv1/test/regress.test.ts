@@ -1,9 +1,19 @@
 // Regressions and bad input: the Linux pgsize-boundary case, the missing 512G page size, and inputs that
 // must fail with a PtError while leaving memory and the allocator exactly as they were.
-import { createPageTable, Prot, PtError } from "@genpt/core";
+import {
+  expectPtError,
+  expectUnchanged,
+  finish,
+  GiB,
+  KiB,
+  newTable,
+  ptErrorOf,
+  rawAt,
+  walkCtx,
+} from "@genpt/conformance";
+import { Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { amdv1, amdv1Walker } from "../src/index.js";
-import { expectUnchanged, finish, GiB, KiB, newMem, rawAt } from "./helpers.js";
 
 const PR = 1n << 0n;
 const FC = 1n << 60n;
@@ -12,25 +22,19 @@ const IW = 1n << 62n;
 
 describe("test_pgsize_boundary (AMD regression)", () => {
   test("VA 0xfef80000-0xfef9ffff -> OA 0x208b95d000 uses 32 4K pages", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     const iova = 0xfef8_0000n;
     const pa = 0x20_8b95_d000n;
     const size = 0xfef9_ffffn - iova + 1n;
     pt.map(iova, pa, size, Prot.READ | Prot.WRITE);
     // The OA is only 4K aligned, so no larger size fits anywhere in the range.
     expect(pt.census().leaves).toEqual({ 12: 32 });
-    const info = pt.info();
     const hw = amdv1Walker();
     for (let off = 0n; off < size; off += 4n * KiB) {
       // §3.4: PR | NL 0 | FC | IR | IW | the page.
       expect(rawAt(pt, iova + off, 0)).toBe((pa + off) | PR | FC | IR | IW);
       expect(pt.iovaToPhys(iova + off + 0x10n)).toBe(pa + off + 0x10n);
-      const r = hw.translate(
-        pt.mem,
-        { root: info.root, topLevel: info.topLevel, accessDirty: false },
-        iova + off,
-        "read",
-      );
+      const r = hw.translate(pt.mem, walkCtx(pt), iova + off, "read");
       expect(r).toMatchObject({ ok: true, pa: pa + off, pageLg2: 12 });
     }
     expect(pt.iovaToPhys(iova - 1n)).toBeUndefined();
@@ -43,7 +47,7 @@ describe("test_pgsize_boundary (AMD regression)", () => {
 
 describe("512G is never a page size (§3.1, §3.3)", () => {
   test("pgsizes has every power of two from 4K to 2^51 except 512G", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     const expected: bigint[] = [];
     for (let s = 12n; s <= 51n; s++) if (s !== 39n) expected.push(1n << s);
     expect(pt.info().pgsizes).toEqual(expected);
@@ -51,7 +55,7 @@ describe("512G is never a page size (§3.1, §3.3)", () => {
   });
 
   test("a 512 GiB map uses two 256G entries of 256 1G-slot copies each, not a level-3 leaf", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(512n * GiB, 512n * GiB, 512n * GiB, Prot.READ | Prot.WRITE);
     const c = pt.census();
     expect(c.leaves).toEqual({ 38: 2 });
@@ -61,27 +65,20 @@ describe("512G is never a page size (§3.1, §3.3)", () => {
   });
 
   test("narrowed to 4K/2M/1G, a 512 GiB map is 512 1G entries", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem(), pgsizes: [4096n, 2n << 20n, GiB] });
+    const pt = newTable(amdv1(), { pgsizes: [4096n, 2n << 20n, GiB] });
     pt.map(512n * GiB, 512n * GiB, 512n * GiB, Prot.READ);
     expect(pt.census().leaves).toEqual({ 30: 512 });
     finish(pt);
   });
 
   test("asking for 512G alone leaves no page size: EINVAL", () => {
-    let caught: unknown;
-    try {
-      createPageTable(amdv1(), { mem: newMem(), pgsizes: [512n * GiB] });
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(PtError);
-    expect((caught as PtError).code).toBe("EINVAL");
+    expectPtError(() => newTable(amdv1(), { pgsizes: [512n * GiB] }), "EINVAL");
   });
 });
 
 describe("bad input: a PtError, and nothing changed", () => {
   function populated(maxLevel?: number) {
-    const pt = createPageTable(amdv1(maxLevel === undefined ? {} : { maxLevel }), { mem: newMem() });
+    const pt = newTable(amdv1(maxLevel === undefined ? {} : { maxLevel }));
     pt.map(0x10_0000n, 0x20_0000n, 64n * KiB, Prot.READ | Prot.WRITE);
     pt.map(0x4000_0000n, 0x8000_0000n, GiB, Prot.READ);
     return pt;
@@ -121,18 +118,9 @@ describe("bad input: a PtError, and nothing changed", () => {
       { startLevel: 5, maxLevel: 4 },
       { forceCoherence: "yes" as unknown as boolean },
     ];
-    for (const cfg of bad) {
-      let caught: unknown;
-      try {
-        amdv1(cfg);
-      } catch (e) {
-        caught = e;
-      }
-      expect(caught, JSON.stringify(cfg)).toBeInstanceOf(PtError);
-      expect((caught as PtError).code).toBe("EINVAL");
-    }
+    for (const cfg of bad) expect(ptErrorOf(() => amdv1(cfg))?.code, JSON.stringify(cfg)).toBe("EINVAL");
     // A fixed top: startLevel = maxLevel turns the dynamic top off.
-    const pt = createPageTable(amdv1({ startLevel: 4, maxLevel: 4 }), { mem: newMem() });
+    const pt = newTable(amdv1({ startLevel: 4, maxLevel: 4 }));
     expect(pt.info().features.dynamicTop).toBe(false);
     expect(pt.info().maxTopLevel).toBe(3);
     pt.map(0x1000n, 0x1000n, 4n * KiB, Prot.READ);

@@ -1,10 +1,10 @@
 // The dynamic top (reference/formats.md §3.1, genpt-upstream §2.5): increase_level grows Mode by one per
 // map just past the top, the driver is switched before the new top is published, and the walker keeps
 // translating old mappings through the new root.
+import { expectUnchanged, finish, GiB, KiB, newMem, newTable } from "@genpt/conformance";
 import { createPageTable, Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { amdv1, amdv1Walker } from "../src/index.js";
-import { expectUnchanged, finish, GiB, KiB, newMem } from "./helpers.js";
 
 const PR = 1n << 0n;
 const NL = (n: bigint) => n << 9n;
@@ -65,7 +65,7 @@ describe("increase_level", () => {
   }
 
   test("the top never holds a leaf: a 1G page at Mode 3 grows the top to Mode 4", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(GiB, 2n * GiB, GiB, Prot.READ);
     expect(pt.info().mode).toBe(4);
     expect(pt.census().leaves).toEqual({ 30: 1 });
@@ -73,7 +73,7 @@ describe("increase_level", () => {
   });
 
   test("maxLevel bounds the growth: beyond Mode 4 is ERANGE and nothing changes", () => {
-    const pt = createPageTable(amdv1({ maxLevel: 4 }), { mem: newMem() });
+    const pt = newTable(amdv1({ maxLevel: 4 }));
     pt.map(0x1000n, 0x1000n, 4n * KiB, Prot.READ);
     expect(pt.info().vaBits).toBe(48);
     expectUnchanged(pt, () => pt.map(1n << 48n, 0x1000n, 4n * KiB, Prot.READ), "ERANGE");
@@ -85,7 +85,7 @@ describe("increase_level", () => {
   });
 
   test("a map that fails after growing the top leaves the old top in place", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x1000n, 0x1000n, 4n * KiB, Prot.READ);
     // The second page collides with the first, so the map fails after the walk through the new top.
     expectUnchanged(pt, () => pt.map(0x1000n, 0x1000n, (1n << 39n) + 0x1000n, Prot.READ), "EADDRINUSE");

@@ -1,9 +1,9 @@
 // The hardware walker on its own terms: faults, permission ANDing, NextLevel decoding (including level
 // skips the software never writes), and the A/D updates of host dirty tracking (reference/formats.md §3).
-import { createPageTable, Prot, type WalkStep } from "@genpt/core";
+import { checkLeafPermissions, finish, KiB, newMem, newTable, slotAddr, walkCtx } from "@genpt/conformance";
+import { Prot, type WalkStep } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { amdv1, amdv1Walker } from "../src/index.js";
-import { finish, KiB, newMem, slotAddr } from "./helpers.js";
 
 const PR = 1n << 0n;
 const A = 1n << 5n;
@@ -14,21 +14,16 @@ const IW = 1n << 62n;
 
 const hw = amdv1Walker();
 
-function ctxOf(pt: ReturnType<typeof createPageTable>, accessDirty = false) {
-  const info = pt.info();
-  return { root: info.root, topLevel: info.topLevel, accessDirty };
-}
-
 describe("faults", () => {
   test("not present: at the top of an empty table, and at the leaf level next to a page", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
-    expect(hw.translate(pt.mem, ctxOf(pt), 0x1000n, "read")).toMatchObject({
+    const pt = newTable(amdv1());
+    expect(hw.translate(pt.mem, walkCtx(pt), 0x1000n, "read")).toMatchObject({
       ok: false,
       kind: "translation",
       level: 2,
     });
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
-    expect(hw.translate(pt.mem, ctxOf(pt), 0x2000n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), 0x2000n, "read")).toMatchObject({
       ok: false,
       kind: "translation",
       level: 0,
@@ -37,27 +32,10 @@ describe("faults", () => {
   });
 
   test("permission: the leaf's IR/IW, the DTE's IR/IW, and a PDE's IR/IW are ANDed", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
-    pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
-    pt.map(0x2000n, 0xa000n, 4n * KiB, Prot.WRITE);
-    pt.map(0x3000n, 0xb000n, 4n * KiB, Prot.READ | Prot.WRITE);
-    const c = ctxOf(pt);
-    expect(hw.translate(pt.mem, c, 0x1000n, "write")).toMatchObject({
-      ok: false,
-      kind: "permission",
-      level: 0,
-    });
-    expect(hw.translate(pt.mem, c, 0x2000n, "read")).toMatchObject({
-      ok: false,
-      kind: "permission",
-      level: 0,
-    });
-    expect(hw.translate(pt.mem, c, 0x3000n, "write")).toMatchObject({
-      ok: true,
-      pa: 0xb000n,
-      read: true,
-      write: true,
-    });
+    const pt = newTable(amdv1());
+    // R at 0x1000, W at 0x2000, RW at 0x3000: the leaf's own bits.
+    checkLeafPermissions(pt, hw);
+    const c = walkCtx(pt);
     // DTE IR = 0 / IW = 0 deny at the device level.
     expect(amdv1Walker({ ir: false }).translate(pt.mem, c, 0x3000n, "read")).toMatchObject({
       kind: "permission",
@@ -79,16 +57,16 @@ describe("faults", () => {
   });
 
   test("an IOVA beyond the DTE Mode", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     // Mode 3 translates 39 bits.
-    expect(hw.translate(pt.mem, ctxOf(pt), 1n << 39n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), 1n << 39n, "read")).toMatchObject({
       ok: false,
       kind: "address-size",
     });
     pt.map(1n << 63n, 0x9000n, 4n * KiB, Prot.READ);
     // Mode 6 translates all 64 bits.
     expect(pt.info().mode).toBe(6);
-    expect(hw.translate(pt.mem, ctxOf(pt), (1n << 63n) + 0x10n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), (1n << 63n) + 0x10n, "read")).toMatchObject({
       ok: true,
       pa: 0x9010n,
     });
@@ -160,7 +138,7 @@ describe("hand-built tables", () => {
 
 describe("host access/dirty (DTE HAD = 11b)", () => {
   test("a read sets A on the walked entries and the one indexed copy; a write adds D there only", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x10_0000n, 0x40_0000n, 64n * KiB, Prot.READ | Prot.WRITE);
     const first = slotAddr(pt, 0x10_0000n, 0);
     const copy = (i: number) => pt.mem.readU64(first + BigInt(i) * 8n);
@@ -168,16 +146,16 @@ describe("host access/dirty (DTE HAD = 11b)", () => {
 
     // Without HAD nothing is written.
     const hash = pt.mem.hash();
-    hw.translate(pt.mem, ctxOf(pt), 0x10_3000n, "write");
+    hw.translate(pt.mem, walkCtx(pt), 0x10_3000n, "write");
     expect(pt.mem.hash()).toBe(hash);
 
-    const r = hw.translate(pt.mem, ctxOf(pt, true), 0x10_3000n, "read");
+    const r = hw.translate(pt.mem, walkCtx(pt, true), 0x10_3000n, "read");
     expect(r).toMatchObject({ ok: true, dirty: false, pteAddr: first + 3n * 8n });
     expect(copy(3)).toBe(before[3]! | A);
     expect(pt.mem.readU64(slotAddr(pt, 0x10_0000n, 1)) & A).toBe(A);
     expect(pt.mem.readU64(slotAddr(pt, 0x10_0000n, 2)) & A).toBe(A);
 
-    const w = hw.translate(pt.mem, ctxOf(pt, true), 0x10_5000n, "write");
+    const w = hw.translate(pt.mem, walkCtx(pt, true), 0x10_5000n, "write");
     expect(w).toMatchObject({ ok: true, dirty: true, pteAddr: first + 5n * 8n, pageLg2: 16 });
     for (let i = 0; i < 16; i++) {
       const expected = i === 5 ? before[i]! | A | D : i === 3 ? before[i]! | A : before[i]!;
@@ -187,10 +165,10 @@ describe("host access/dirty (DTE HAD = 11b)", () => {
   });
 
   test("a faulting access sets nothing", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
     const hash = pt.mem.hash();
-    expect(hw.translate(pt.mem, ctxOf(pt, true), 0x1000n, "write")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt, true), 0x1000n, "write")).toMatchObject({
       ok: false,
       kind: "permission",
     });
@@ -199,10 +177,10 @@ describe("host access/dirty (DTE HAD = 11b)", () => {
   });
 
   test("steps list each table read, top first", () => {
-    const pt = createPageTable(amdv1(), { mem: newMem() });
+    const pt = newTable(amdv1());
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
     const steps: WalkStep[] = [];
-    hw.translate(pt.mem, ctxOf(pt), 0x1000n, "read", steps);
+    hw.translate(pt.mem, walkCtx(pt), 0x1000n, "read", steps);
     expect(steps.map((s) => s.level)).toEqual([2, 1, 0]);
     expect(steps[0]!.table).toBe(pt.info().root);
     expect(steps[2]!.table).toBe(slotAddr(pt, 0x1000n, 0) & ~0xfffn);

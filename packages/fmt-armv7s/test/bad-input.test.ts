@@ -3,32 +3,27 @@
 // (mtkExt without noPerms, ttbrExt without mtkExt, non-boolean or unknown options), and tables that
 // would sit above 4 GiB without TTBR_EXT (or above 2^35 with it).
 import { LevelAllocator, PhysMem } from "@genpt/alloc";
+import { expectPtError, expectUnchanged, finish, newMem, newTable } from "@genpt/conformance";
 import { createPageTable, type PageTable, Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { type Armv7sConfig, armv7s } from "../src/index.js";
-import { expectPtError, finish, freeze, l1Entry, lowMem, walk } from "./helpers.js";
+import { l1Entry, walk } from "./helpers.js";
 
 const RW = Prot.READ | Prot.WRITE;
 
 /** A table with something in it, so that an unchanged hash means something. */
 function populated(config: Armv7sConfig = {}): PageTable<unknown> {
-  const pt = createPageTable(armv7s(config), { mem: lowMem() });
+  const pt = newTable(armv7s(config));
   pt.map(0x10_0000n, 0x20_0000n, 0x1_1000n, RW);
   return pt;
-}
-
-function unchanged(pt: PageTable<unknown>, fn: () => unknown, code: string, msg?: RegExp): void {
-  const before = freeze(pt);
-  expectPtError(fn, code, msg);
-  expect(freeze(pt)).toEqual(before);
 }
 
 describe("IOVA beyond ias", () => {
   test("ias 32: 4 GiB and a range running past it are ERANGE", () => {
     const pt = populated();
-    unchanged(pt, () => pt.map(1n << 32n, 0n, 0x1000n, RW), "ERANGE", /aperture/);
-    unchanged(pt, () => pt.map(0xffff_f000n, 0n, 0x2000n, RW), "ERANGE", /past the end/);
-    unchanged(pt, () => pt.unmap(1n << 32n, 0x1000n), "ERANGE");
+    expectUnchanged(pt, () => pt.map(1n << 32n, 0n, 0x1000n, RW), "ERANGE", /aperture/);
+    expectUnchanged(pt, () => pt.map(0xffff_f000n, 0n, 0x2000n, RW), "ERANGE", /past the end/);
+    expectUnchanged(pt, () => pt.unmap(1n << 32n, 0x1000n), "ERANGE");
     expect(pt.iovaToPhys(1n << 32n)).toBeUndefined();
     // The walker refuses the same input as an address-size fault.
     expect(walk(pt, 1n << 32n)).toMatchObject({ ok: false, kind: "address-size" });
@@ -39,7 +34,7 @@ describe("IOVA beyond ias", () => {
 
   test("ias 34 with MTK: 2^34 is ERANGE, the last page below it maps", () => {
     const pt = populated({ mtkExt: true, noPerms: true });
-    unchanged(pt, () => pt.map(1n << 34n, 0n, 0x1000n, RW), "ERANGE");
+    expectUnchanged(pt, () => pt.map(1n << 34n, 0n, 0x1000n, RW), "ERANGE");
     const last = (1n << 34n) - 0x1000n;
     pt.map(last, 0x7_ffff_f000n, 0x1000n, RW);
     expect(pt.iovaToPhys(last + 0xabcn)).toBe(0x7_ffff_fabcn);
@@ -52,16 +47,16 @@ describe("IOVA beyond ias", () => {
 describe("PA beyond oas", () => {
   test("oas 32: a PA at or running past 4 GiB is ERANGE", () => {
     const pt = populated();
-    unchanged(pt, () => pt.map(0x100_0000n, 1n << 32n, 0x1000n, RW), "ERANGE", /32-bit output/);
-    unchanged(pt, () => pt.map(0x100_0000n, 0xffff_f000n, 0x2000n, RW), "ERANGE");
-    unchanged(pt, () => pt.map(0x100_0000n, 0xfff0_0000n, 0x20_0000n, RW), "ERANGE");
+    expectUnchanged(pt, () => pt.map(0x100_0000n, 1n << 32n, 0x1000n, RW), "ERANGE", /32-bit output/);
+    expectUnchanged(pt, () => pt.map(0x100_0000n, 0xffff_f000n, 0x2000n, RW), "ERANGE");
+    expectUnchanged(pt, () => pt.map(0x100_0000n, 0xfff0_0000n, 0x20_0000n, RW), "ERANGE");
     finish(pt);
   });
 
   test("oas 35 with MTK: 2^35 is ERANGE, the last page below it maps", () => {
     const pt = populated({ mtkExt: true, noPerms: true, supersections: true });
-    unchanged(pt, () => pt.map(0x100_0000n, 1n << 35n, 0x1000n, RW), "ERANGE", /35-bit output/);
-    unchanged(pt, () => pt.map(0x100_0000n, (1n << 35n) - 0x100_0000n, 0x200_0000n, RW), "ERANGE");
+    expectUnchanged(pt, () => pt.map(0x100_0000n, 1n << 35n, 0x1000n, RW), "ERANGE", /35-bit output/);
+    expectUnchanged(pt, () => pt.map(0x100_0000n, (1n << 35n) - 0x100_0000n, 0x200_0000n, RW), "ERANGE");
     pt.map(0x100_0000n, (1n << 35n) - 0x100_0000n, 0x100_0000n, RW);
     expect(pt.iovaToPhys(0x1ff_ffffn)).toBe((1n << 35n) - 1n);
     finish(pt);
@@ -76,7 +71,7 @@ describe("invalid configuration (EINVAL, nothing allocated)", () => {
     { config: { supersections: 1 }, msg: /supersections = 1 must be a boolean/ },
     { config: { mtk: true }, msg: /unknown option "mtk"/ },
   ])("armv7s($config)", ({ config, msg }) => {
-    const mem = lowMem();
+    const mem = newMem();
     const alloc = LevelAllocator.for(mem);
     const before = { hash: mem.hash(), stats: alloc.stats() };
     expectPtError(() => createPageTable(armv7s(config as Armv7sConfig), { mem }), "EINVAL", msg);
@@ -100,7 +95,7 @@ describe("tables above 4 GiB without TTBR_EXT", () => {
     const pt = createPageTable(armv7s(), { mem });
     expect(pt.info().root).toBe(0xffff_c000n);
     pt.map(0x10_0000n, 0x10_0000n, 0x10_0000n, RW); // a section needs no L2 table
-    unchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /below 4 GiB/);
+    expectUnchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /below 4 GiB/);
     expect(pt.iovaToPhys(0x1000n)).toBeUndefined();
     finish(pt);
   });
@@ -122,7 +117,7 @@ describe("tables above 4 GiB without TTBR_EXT", () => {
   test("with TTBR_EXT a table beyond 2^35 cannot be pointed to: ENOMEM, nothing changed", () => {
     const mem = new PhysMem({ base: 1n << 35n, size: 1n << 20n });
     const pt = createPageTable(armv7s({ mtkExt: true, ttbrExt: true, noPerms: true }), { mem });
-    unchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /35-bit/);
+    expectUnchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /35-bit/);
     expectPtError(() => pt.info(), "ENOMEM", /TTBR/);
     finish(pt);
   });

@@ -3,10 +3,11 @@
 // NS, the MediaTek PA bits in leaves and (with TTBR_EXT) table pointers, and the driver-programmed TTBR,
 // PRRR and NMRR. Expected values are ORs of the literal bit numbers of reference/formats.md §2.
 import { PhysMem } from "@genpt/alloc";
+import { expectPtError, finish, newTable } from "@genpt/conformance";
 import { createPageTable, type PageTable, Prot, type WalkStep } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { type Armv7sAttrs, armv7s, armv7sWalker } from "../src/index.js";
-import { bit, expectPtError, finish, l1Entry, lowMem, walk, word } from "./helpers.js";
+import { bit, l1Entry, walk, word } from "./helpers.js";
 
 const or = (...bits: number[]): number => bits.reduce((a, b) => (a | b) >>> 0, 0);
 
@@ -103,7 +104,7 @@ function expectReplicated(pt: PageTable<unknown>, firstItemPa: bigint, value: nu
 
 describe.each(CASES)("$name", ({ prot, bits }) => {
   test("small page: address [31:12] | attributes at [11:4] | XN bit 0 | type 1x", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     pt.map(0x10_3000n, 0x1234_5000n, 0x1000n, prot);
     const e = l2Entry(pt, 0x10_3000n);
     expect(e).toBe(or(0x1234_5000, SMALL.type, bits(SMALL)));
@@ -113,7 +114,7 @@ describe.each(CASES)("$name", ({ prot, bits }) => {
   });
 
   test("large page: address [31:16] | TEX at [14:12] | XN bit 15 | type 01, 16 copies", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     pt.map(0x20_0000n, 0x4567_0000n, 0x1_0000n, prot);
     const e = l2Entry(pt, 0x20_0000n);
     expect(e).toBe(or(0x4567_0000, LARGE.type, bits(LARGE)));
@@ -125,7 +126,7 @@ describe.each(CASES)("$name", ({ prot, bits }) => {
   });
 
   test("section: address [31:20] | attributes at [17:10] | XN bit 4 | type 10", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     pt.map(0x30_0000n, 0x89a0_0000n, 0x10_0000n, prot);
     const e = l1Entry(pt, 0x30_0000n);
     expect(e).toBe(or(0x89a0_0000, SECTION.type, bits(SECTION)));
@@ -135,7 +136,7 @@ describe.each(CASES)("$name", ({ prot, bits }) => {
   });
 
   test("supersection: address [31:24] | section attributes | bit 18, 16 copies", () => {
-    const pt = createPageTable(armv7s({ supersections: true }), { mem: lowMem() });
+    const pt = newTable(armv7s({ supersections: true }));
     pt.map(0x100_0000n, 0xab00_0000n, 0x100_0000n, prot);
     const e = l1Entry(pt, 0x100_0000n);
     expect(e).toBe(or(0xab00_0000, SECTION.type, SUPERSECTION_FLAG, bits(SECTION)));
@@ -174,7 +175,7 @@ function checkWalker(pt: PageTable<unknown>, iova: bigint, pa: bigint, prot: num
 
 describe("L2 table pointer", () => {
   test("without NS: the 1 KiB-aligned table PA | type 01", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     pt.map(0x50_1000n, 0x1000n, 0x1000n, Prot.READ);
     const e = l1Entry(pt, 0x50_1000n);
     const table = (e & 0xfffffc00) >>> 0;
@@ -200,7 +201,7 @@ describe("L2 table pointer", () => {
   });
 
   test("with NS: NSTable (bit 3) on the pointer and NS (bit 19) on sections", () => {
-    const pt = createPageTable(armv7s({ ns: true, supersections: true }), { mem: lowMem() });
+    const pt = newTable(armv7s({ ns: true, supersections: true }));
     pt.map(0x50_1000n, 0x1000n, 0x1000n, Prot.READ | Prot.WRITE);
     pt.map(0x60_0000n, 0x60_0000n, 0x10_0000n, Prot.READ | Prot.WRITE);
     pt.map(0x100_0000n, 0x100_0000n, 0x100_0000n, Prot.READ | Prot.WRITE);
@@ -222,7 +223,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
   const plain = (f: Fields) => or(f.ng, f.s, f.tex0);
 
   test("geometry: a 64 KiB L1 table of 16384 entries, 34-bit VA, 35-bit OA", () => {
-    const pt = createPageTable(fmt(), { mem: lowMem() });
+    const pt = newTable(fmt());
     const info = pt.info();
     expect(info.vaBits).toBe(34);
     expect(info.oaBits).toBe(35);
@@ -236,7 +237,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
     { pa: 0x4_0000_1000n, mtk: MTK_PA34 },
     { pa: 0x7_1234_5000n, mtk: or(MTK_PA32, MTK_PA33, MTK_PA34) },
   ])("small page at PA $pa", ({ pa, mtk }) => {
-    const pt = createPageTable(fmt(), { mem: lowMem() });
+    const pt = newTable(fmt());
     const iova = 0x3_0000_7000n; // above 4 GiB: L1 index 0x3000 of 0x4000
     pt.map(iova, pa, 0x1000n, Prot.READ | Prot.WRITE);
     const e = l2Entry(pt, iova);
@@ -251,7 +252,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
   });
 
   test("large page at PA 0x3_abcd_0000: bits 9 and 4, TEX at [14:12]", () => {
-    const pt = createPageTable(fmt(), { mem: lowMem() });
+    const pt = newTable(fmt());
     pt.map(0x1_0001_0000n, 0x3_abcd_0000n, 0x1_0000n, Prot.READ | Prot.WRITE);
     expect(l2Entry(pt, 0x1_0001_0000n)).toBe(or(0xabcd_0000, LARGE.type, plain(LARGE), MTK_PA32, MTK_PA33));
     expect(walk(pt, 0x1_0001_fff0n, "read", { mtkExt: true })).toMatchObject({
@@ -263,7 +264,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
   });
 
   test("section at PA 0x5_0010_0000 and supersection at PA 0x6_0100_0000", () => {
-    const pt = createPageTable(fmt(), { mem: lowMem() });
+    const pt = newTable(fmt());
     pt.map(0x2_0010_0000n, 0x5_0010_0000n, 0x10_0000n, Prot.READ | Prot.WRITE);
     pt.map(0x2_0100_0000n, 0x6_0100_0000n, 0x100_0000n, Prot.READ | Prot.WRITE);
     // 0x5 = PA bits 32 and 34 -> bits 9 and 5; 0x6 = PA bits 33 and 34 -> bits 4 and 5.
@@ -289,7 +290,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
   });
 
   test("a run crossing PA 4 GiB switches to the MTK bits mid-run, at every entry size", () => {
-    const pt = createPageTable(fmt(), { mem: lowMem() });
+    const pt = newTable(fmt());
     // 4 sections, 4 large pages and 4 small pages, each run straddling PA 0x1_0000_0000 in its middle.
     const runs = [
       { iova: 0x1000_0000n, pa: 0xffe0_0000n, size: 0x10_0000n },
@@ -332,7 +333,7 @@ describe("MediaTek extension (mtkExt + noPerms): ias 34, oas 35, PA[34:32] in bi
 
 describe("driver-programmed registers (§2.5)", () => {
   test("TTBR for a coherent and a non-coherent walker, PRRR, NMRR", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     const hw = pt.info().hw;
     expect(pt.info().root).toBe(0x8000_0000n);
     // Coherent: L1 PA | S (bit 1) | NOS (bit 5) | IRGN = WBWA (01: bit 6 = IRGN[0], bit 0 = IRGN[1] = 0)
@@ -350,7 +351,7 @@ describe("driver-programmed registers (§2.5)", () => {
   });
 
   test("page sizes: 4K/64K/1M, and 16M only with supersections; no dirty tracking", () => {
-    const plain = createPageTable(armv7s(), { mem: lowMem() });
+    const plain = newTable(armv7s());
     expect(plain.info().pgsizes).toEqual([0x1000n, 0x1_0000n, 0x10_0000n]);
     expect(plain.info().topLevel).toBe(1);
     expect(plain.info().entryBytes).toBe(4);
@@ -360,13 +361,13 @@ describe("driver-programmed registers (§2.5)", () => {
     plain.map(0n, 0n, 0x1000n, Prot.READ | Prot.WRITE);
     expectPtError(() => plain.readAndClearDirty(0n, 0x1000n), "EOPNOTSUPP", /dirty/);
     finish(plain);
-    const sup = createPageTable(armv7s({ supersections: true }), { mem: lowMem() });
+    const sup = newTable(armv7s({ supersections: true }));
     expect(sup.info().pgsizes).toEqual([0x1000n, 0x1_0000n, 0x10_0000n, 0x100_0000n]);
     finish(sup);
   });
 
   test("without supersections a 16M range maps as 16 sections", () => {
-    const pt = createPageTable(armv7s(), { mem: lowMem() });
+    const pt = newTable(armv7s());
     pt.map(0x100_0000n, 0x100_0000n, 0x100_0000n, Prot.READ | Prot.WRITE);
     for (let i = 0n; i < 16n; i++) {
       const e = l1Entry(pt, 0x100_0000n + (i << 20n));

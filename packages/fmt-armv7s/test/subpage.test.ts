@@ -1,11 +1,12 @@
 // Sub-page tables: 1 KiB L2 tables, four to a 4 KiB frame (reference/formats.md §2.1), through the
 // allocator's sub-page allocation. Four share one frame; unmapping them all gives the frame back once the
 // gather is synced; and over random sequences no L2 table ever overlaps another or the L1 table.
-import { createPageTable, type PageTable, Prot } from "@genpt/core";
+import { finish, newTable } from "@genpt/conformance";
+import { type PageTable, Prot } from "@genpt/core";
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { armv7s } from "../src/index.js";
-import { finish, lowMem, word } from "./helpers.js";
+import { word } from "./helpers.js";
 
 const SZ_1M = 0x10_0000n;
 
@@ -21,7 +22,7 @@ function l2Tables(pt: PageTable<unknown>): number[] {
 }
 
 test("four L2 tables share one 4 KiB frame; a fifth takes a new one", () => {
-  const pt = createPageTable(armv7s(), { mem: lowMem() });
+  const pt = newTable(armv7s());
   for (let i = 0n; i < 4n; i++)
     pt.map(i * SZ_1M, 0x4000_0000n + i * 0x1000n, 0x1000n, Prot.READ | Prot.WRITE);
   const tables = l2Tables(pt);
@@ -44,7 +45,7 @@ test("four L2 tables share one 4 KiB frame; a fifth takes a new one", () => {
 });
 
 test("unmapping all four gives the frame back, after the gather is synced", () => {
-  const pt = createPageTable(armv7s(), { mem: lowMem() });
+  const pt = newTable(armv7s());
   for (let i = 0n; i < 4n; i++) pt.map(i * SZ_1M + 0x5000n, 0x4000_0000n, 0x1000n, Prot.READ | Prot.WRITE);
   expect(pt.allocator.stats().frames).toBe(2);
   const gather = pt.newGather();
@@ -61,7 +62,7 @@ test("unmapping all four gives the frame back, after the gather is synced", () =
 });
 
 test("a frame stays while any of its four tables lives", () => {
-  const pt = createPageTable(armv7s(), { mem: lowMem() });
+  const pt = newTable(armv7s());
   for (let i = 0n; i < 4n; i++) pt.map(i * SZ_1M, 0x4000_0000n, 0x1000n, Prot.READ | Prot.WRITE);
   for (let i = 0n; i < 3n; i++) pt.unmap(i * SZ_1M, SZ_1M);
   expect(pt.allocator.stats().bySize).toEqual({ 10: 1, 14: 1 });
@@ -81,7 +82,7 @@ test("no L2 table ever overlaps another or the L1 table (random sequences)", () 
   );
   fc.assert(
     fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
-      const pt = createPageTable(armv7s(), { mem: lowMem() });
+      const pt = newTable(armv7s());
       const root = Number(pt.info().root);
       try {
         for (const o of ops) {

@@ -2,13 +2,14 @@
 // Linux creates writable leaves already dirty, so the first harvest reports them all; after clean and
 // sync, a DMA write through the walker with HTTU dirties exactly the item written; readAndClearDirty
 // reports the whole (contiguous) entry and cleans every item; noClear reports and changes nothing.
+import { expectPtError, finish, newMem } from "@genpt/conformance";
 import { createPageTable, Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { type Armv8Config, armv8 } from "../src/index.js";
-import { bit, expectPtError, finish, leafAt, tableMem, walk } from "./helpers.js";
+import { bit, leafAt, walk } from "./helpers.js";
 
 const { READ: R, WRITE: W } = Prot;
-const mem = tableMem();
+const mem = newMem();
 const A = 0x10_0000n; // 64K read-write: sixteen 4K pages, or one contiguous entry
 const B = 0x20_0000n; // 2M read-write block
 const C = 0x40_0000n; // 4K read-only

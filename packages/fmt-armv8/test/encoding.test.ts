@@ -2,13 +2,14 @@
 // (reference/formats.md §1.2 descriptor bits, §1.3 Linux's leaf encoding, §1.1 the 52-bit PA), and the
 // driver-facing fields of info() (§1.1 TCR/VTCR).
 import { PhysMem } from "@genpt/alloc";
+import { finish, newMem } from "@genpt/conformance";
 import { createPageTable, Prot, type WalkStep } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { type Armv8Config, armv8 } from "../src/index.js";
-import { bit, finish, leafAt, tableMem, walk } from "./helpers.js";
+import { bit, leafAt, walk } from "./helpers.js";
 
 const { READ: R, WRITE: W, CACHE, MMIO, NOEXEC, PRIV } = Prot;
-const mem = tableMem();
+const mem = newMem();
 
 // §1.2/§1.3 bits, named here once for the expectations below.
 const PAGE = 0b11n; // [1:0] = 11 at L3

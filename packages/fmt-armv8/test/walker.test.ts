@@ -1,12 +1,13 @@
 // The SMMUv3 walker's faults and HTTU updates (formats.md §1.5 and the walker rules), on tables
 // the software side built and on descriptors edited in raw memory the way a buggy driver would.
+import { finish, newMem } from "@genpt/conformance";
 import { createPageTable, Prot, type WalkStep } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { type Armv8Config, armv8, armv8Walker } from "../src/index.js";
-import { bit, finish, leafAt, tableMem, walk } from "./helpers.js";
+import { bit, leafAt, walk } from "./helpers.js";
 
 const { READ: R, WRITE: W, NOEXEC } = Prot;
-const mem = tableMem();
+const mem = newMem();
 const s1: Armv8Config = { granule: 4096, stage: 1, ias: 48, oas: 48 };
 const s2: Armv8Config = { granule: 4096, stage: 2, ias: 40, oas: 40 };
 

@@ -1,9 +1,9 @@
 // The dirty lifecycle (reference/formats.md §4.4): with SSADE the hardware sets D (bit 9) on the leaf it
 // writes through; software reports the whole leaf, clears D only, and never touches A.
-import { createPageTable, Prot } from "@genpt/core";
+import { finish, GiB, KiB, MiB, newTable, slotAddr, walkCtx } from "@genpt/conformance";
+import { Prot } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { vtdss, vtdssWalker } from "../src/index.js";
-import { finish, GiB, KiB, MiB, newMem, slotAddr } from "./helpers.js";
 
 const A = 1n << 8n;
 const D = 1n << 9n;
@@ -16,23 +16,17 @@ describe("dirty lifecycle", () => {
     { name: "1G SS-PDPE", iova: GiB, pa: 4n * GiB, size: GiB, level: 2 },
   ]) {
     test(c.name, () => {
-      const pt = createPageTable(vtdss({ vaBits: 48 }), { mem: newMem() });
+      const pt = newTable(vtdss({ vaBits: 48 }));
       pt.map(c.iova, c.pa, c.size, Prot.READ | Prot.WRITE);
       // A clean neighbour, which must never be reported.
       pt.map(c.iova + c.size, c.pa + c.size, c.size, Prot.READ | Prot.WRITE);
       const leaf = slotAddr(pt, c.iova, c.level);
       const clean = pt.mem.readU64(leaf);
-      const info = pt.info();
       const span = 4n * c.size;
       const from = c.iova - (c.iova % span);
 
       // (1) A DMA write through the walker with SSADE sets A and D on the leaf.
-      const w = hw.translate(
-        pt.mem,
-        { root: info.root, topLevel: info.topLevel, accessDirty: true },
-        c.iova + c.size - 8n,
-        "write",
-      );
+      const w = hw.translate(pt.mem, walkCtx(pt, true), c.iova + c.size - 8n, "write");
       expect(w).toMatchObject({ ok: true, dirty: true, pteAddr: leaf });
       expect(pt.mem.readU64(leaf)).toBe(clean | A | D);
 
@@ -52,7 +46,7 @@ describe("dirty lifecycle", () => {
   }
 
   test("adjacent dirty leaves merge into one range; setDirty tracks W", () => {
-    const pt = createPageTable(vtdss({ vaBits: 39 }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 39 }));
     pt.map(0x1000n, 0x1000n, 3n * 4n * KiB, Prot.READ | Prot.WRITE);
     pt.map(0x10_0000n, 0x10_0000n, 4n * KiB, Prot.READ);
     expect(pt.setDirty(0x10_0000n)).toBe(false);

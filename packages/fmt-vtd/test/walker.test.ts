@@ -1,9 +1,9 @@
 // The hardware walker on its own terms: presence without a present bit, R/W ANDing, reserved-bit and
 // address-width faults, and SSAD's A/D updates (reference/formats.md §4.2, §4.4, §4.5).
-import { createPageTable, type PageTable, Prot, type WalkStep } from "@genpt/core";
+import { checkLeafPermissions, finish, GiB, KiB, MiB, newTable, slotAddr, walkCtx } from "@genpt/conformance";
+import { type PageTable, Prot, type WalkStep } from "@genpt/core";
 import { describe, expect, test } from "vitest";
 import { vtdss, vtdssWalker } from "../src/index.js";
-import { finish, GiB, KiB, MiB, newMem, slotAddr } from "./helpers.js";
 
 const W = 1n << 1n;
 const PS = 1n << 7n;
@@ -14,11 +14,6 @@ const TM = 1n << 62n;
 
 const hw = vtdssWalker();
 
-function ctxOf(pt: PageTable<unknown>, accessDirty = false) {
-  const info = pt.info();
-  return { root: info.root, topLevel: info.topLevel, accessDirty };
-}
-
 /** Sets `bits` in the raw slot translating `iova` at `level`, as a stray write or a buggy driver would. */
 function poke(pt: PageTable<unknown>, iova: bigint, level: number, bits: bigint): void {
   const at = slotAddr(pt, iova, level);
@@ -27,15 +22,15 @@ function poke(pt: PageTable<unknown>, iova: bigint, level: number, bits: bigint)
 
 describe("presence and permission", () => {
   test("not present: an empty top slot, and a leaf slot holding only D (no R, no W)", () => {
-    const pt = createPageTable(vtdss({ vaBits: 48 }), { mem: newMem() });
-    expect(hw.translate(pt.mem, ctxOf(pt), 0x1000n, "read")).toMatchObject({
+    const pt = newTable(vtdss({ vaBits: 48 }));
+    expect(hw.translate(pt.mem, walkCtx(pt), 0x1000n, "read")).toMatchObject({
       ok: false,
       kind: "translation",
       level: 3,
     });
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
     pt.mem.writeU64(slotAddr(pt, 0x2000n, 0), 0xa000n | D);
-    expect(hw.translate(pt.mem, ctxOf(pt), 0x2000n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), 0x2000n, "read")).toMatchObject({
       ok: false,
       kind: "translation",
       level: 0,
@@ -45,27 +40,10 @@ describe("presence and permission", () => {
   });
 
   test("R and W are ANDed down the path", () => {
-    const pt = createPageTable(vtdss({ vaBits: 48 }), { mem: newMem() });
-    pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
-    pt.map(0x2000n, 0xa000n, 4n * KiB, Prot.WRITE);
-    pt.map(0x3000n, 0xb000n, 4n * KiB, Prot.READ | Prot.WRITE);
-    const c = ctxOf(pt);
-    expect(hw.translate(pt.mem, c, 0x1000n, "write")).toMatchObject({
-      ok: false,
-      kind: "permission",
-      level: 0,
-    });
-    expect(hw.translate(pt.mem, c, 0x2000n, "read")).toMatchObject({
-      ok: false,
-      kind: "permission",
-      level: 0,
-    });
-    expect(hw.translate(pt.mem, c, 0x3000n, "write")).toMatchObject({
-      ok: true,
-      pa: 0xb000n,
-      read: true,
-      write: true,
-    });
+    const pt = newTable(vtdss({ vaBits: 48 }));
+    // R at 0x1000, W at 0x2000, RW at 0x3000: the leaf's own bits.
+    checkLeafPermissions(pt, hw);
+    const c = walkCtx(pt);
     // Drop W from the SS-PDE: writes below it fault there although the leaf grants W.
     const pde = slotAddr(pt, 0x3000n, 1);
     pt.mem.writeU64(pde, pt.mem.readU64(pde) & ~W);
@@ -80,13 +58,13 @@ describe("presence and permission", () => {
   });
 
   test("an IOVA beyond the address width", () => {
-    const pt = createPageTable(vtdss({ vaBits: 39 }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 39 }));
     pt.map((1n << 39n) - 0x1000n, 0x9000n, 4n * KiB, Prot.READ);
-    expect(hw.translate(pt.mem, ctxOf(pt), (1n << 39n) - 0x1000n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), (1n << 39n) - 0x1000n, "read")).toMatchObject({
       ok: true,
       pa: 0x9000n,
     });
-    expect(hw.translate(pt.mem, ctxOf(pt), 1n << 39n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt), 1n << 39n, "read")).toMatchObject({
       ok: false,
       kind: "address-size",
     });
@@ -96,7 +74,7 @@ describe("presence and permission", () => {
 
 describe("reserved bits (§4.5)", () => {
   function fresh() {
-    const pt = createPageTable(vtdss({ vaBits: 48 }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 48 }));
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ | Prot.WRITE);
     pt.map(0x20_0000n, 0x40_0000n, 2n * MiB, Prot.READ | Prot.WRITE);
     pt.map(GiB, 2n * GiB, GiB, Prot.READ | Prot.WRITE);
@@ -134,9 +112,9 @@ describe("reserved bits (§4.5)", () => {
     test(c.name, () => {
       const pt = fresh();
       const walker = c.walker ?? hw;
-      expect(walker.translate(pt.mem, ctxOf(pt), c.iova, "read")).toMatchObject({ ok: true });
+      expect(walker.translate(pt.mem, walkCtx(pt), c.iova, "read")).toMatchObject({ ok: true });
       poke(pt, c.iova, c.level, c.bits);
-      expect(walker.translate(pt.mem, ctxOf(pt), c.iova, "read")).toMatchObject({
+      expect(walker.translate(pt.mem, walkCtx(pt), c.iova, "read")).toMatchObject({
         ok: false,
         kind: "reserved",
         level: c.level,
@@ -148,47 +126,47 @@ describe("reserved bits (§4.5)", () => {
   }
 
   test("SNP in a leaf is fine in scalable mode, the default", () => {
-    const pt = createPageTable(vtdss({ vaBits: 48, forceCoherence: true }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 48, forceCoherence: true }));
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
-    expect(hw.translate(pt.mem, ctxOf(pt), 0x1000n, "read")).toMatchObject({ ok: true, pa: 0x9000n });
+    expect(hw.translate(pt.mem, walkCtx(pt), 0x1000n, "read")).toMatchObject({ ok: true, pa: 0x9000n });
     finish(pt);
   });
 });
 
 describe("SSAD (§4.4)", () => {
   test("A on every entry walked; D on the leaf for a write only; nothing without SSADE or on a fault", () => {
-    const pt = createPageTable(vtdss({ vaBits: 48 }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 48 }));
     pt.map(0x20_0000n, 0x40_0000n, 2n * MiB, Prot.READ | Prot.WRITE);
     pt.map(0x40_0000n, 0x80_0000n, 2n * MiB, Prot.READ);
     const slot = (level: number) => pt.mem.readU64(slotAddr(pt, 0x20_0000n, level));
     const before = [3, 2, 1].map(slot);
 
     let hash = pt.mem.hash();
-    hw.translate(pt.mem, ctxOf(pt), 0x20_1000n, "write");
+    hw.translate(pt.mem, walkCtx(pt), 0x20_1000n, "write");
     expect(pt.mem.hash()).toBe(hash);
     hash = pt.mem.hash();
-    expect(hw.translate(pt.mem, ctxOf(pt, true), 0x40_1000n, "write")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt, true), 0x40_1000n, "write")).toMatchObject({
       ok: false,
       kind: "permission",
     });
     expect(pt.mem.hash()).toBe(hash);
 
-    expect(hw.translate(pt.mem, ctxOf(pt, true), 0x20_1000n, "read")).toMatchObject({
+    expect(hw.translate(pt.mem, walkCtx(pt, true), 0x20_1000n, "read")).toMatchObject({
       ok: true,
       dirty: false,
     });
     expect([3, 2, 1].map(slot)).toEqual(before.map((e) => e | A));
-    const w = hw.translate(pt.mem, ctxOf(pt, true), 0x20_1000n, "write");
+    const w = hw.translate(pt.mem, walkCtx(pt, true), 0x20_1000n, "write");
     expect(w).toMatchObject({ ok: true, dirty: true, pageLg2: 21, pteAddr: slotAddr(pt, 0x20_0000n, 1) });
     expect([3, 2, 1].map(slot)).toEqual([before[0]! | A, before[1]! | A, before[2]! | A | D]);
     finish(pt);
   });
 
   test("steps list each table read, top first", () => {
-    const pt = createPageTable(vtdss({ vaBits: 57 }), { mem: newMem() });
+    const pt = newTable(vtdss({ vaBits: 57 }));
     pt.map(0x1000n, 0x9000n, 4n * KiB, Prot.READ);
     const steps: WalkStep[] = [];
-    hw.translate(pt.mem, ctxOf(pt), 0x1000n, "read", steps);
+    hw.translate(pt.mem, walkCtx(pt), 0x1000n, "read", steps);
     expect(steps.map((s) => s.level)).toEqual([4, 3, 2, 1, 0]);
     expect(steps[0]!.table).toBe(pt.info().root);
     finish(pt);

@@ -5,6 +5,7 @@ import type {
   Access,
   HardwareWalker,
   PageTable,
+  PtError,
   PtErrorCode,
   PtInfo,
   WalkerMemory,
@@ -64,23 +65,12 @@ export class TestTable {
   }
 
   snapshot(hash = true): Snapshot {
-    const { root, topLevel } = this.pt.info();
-    return { hash: hash ? this.pt.mem.hash() : undefined, stats: this.pt.allocator.stats(), root, topLevel };
+    return snapshotOf(this.pt, hash);
   }
 
   /** Fails unless memory, allocator and top are exactly as in `before`. */
   unchangedSince(before: Snapshot, what: string, iova?: bigint): void {
-    const now = this.snapshot(before.hash !== undefined);
-    if (now.hash !== before.hash)
-      fail(`${what}: table memory changed (hash ${before.hash} -> ${now.hash})`, iova);
-    const a = show(before.stats);
-    const b = show(now.stats);
-    if (a !== b) fail(`${what}: allocator stats changed from ${a} to ${b}`, iova);
-    if (now.root !== before.root || now.topLevel !== before.topLevel)
-      fail(
-        `${what}: top changed from ${show(before.root)}@${before.topLevel} to ${show(now.root)}@${now.topLevel}`,
-        iova,
-      );
+    unchangedSince(this.pt, before, what, iova);
   }
 
   /**
@@ -94,10 +84,46 @@ export class TestTable {
     iova?: bigint,
     opts: { hash?: boolean } = {},
   ): void {
-    const before = this.snapshot(opts.hash !== false);
-    expectPtError(() => fn(this.pt), code, what, iova);
-    this.unchangedSince(before, `${what} (after PtError ${code})`, iova);
+    rejectsUnchanged(this.pt, code, what, () => fn(this.pt), iova, opts.hash !== false);
   }
+}
+
+/** Memory hash (unless `hash` is false), allocator stats and top of `pt`, for "nothing changed" checks. */
+export function snapshotOf(pt: PageTable<unknown>, hash = true): Snapshot {
+  // The published top, not info(): info() also checks that a driver could program it, and may throw.
+  const top = pt.internals.top;
+  const stats = pt.allocator.stats();
+  return { hash: hash ? pt.mem.hash() : undefined, stats, root: BigInt(top.pa), topLevel: top.level };
+}
+
+/** Fails unless memory (when `before` has a hash), allocator and top of `pt` are exactly as in `before`. */
+export function unchangedSince(pt: PageTable<unknown>, before: Snapshot, what: string, iova?: bigint): void {
+  const now = snapshotOf(pt, before.hash !== undefined);
+  if (now.hash !== before.hash)
+    fail(`${what}: table memory changed (hash ${before.hash} -> ${now.hash})`, iova);
+  const a = show(before.stats);
+  const b = show(now.stats);
+  if (a !== b) fail(`${what}: allocator stats changed from ${a} to ${b}`, iova);
+  if (now.root !== before.root || now.topLevel !== before.topLevel)
+    fail(
+      `${what}: top changed from ${show(before.root)}@${before.topLevel} to ${show(now.root)}@${now.topLevel}`,
+      iova,
+    );
+}
+
+/** `fn` must throw PtError `code` and leave `pt`'s memory, allocator and top untouched; returns the error. */
+export function rejectsUnchanged(
+  pt: PageTable<unknown>,
+  code: PtErrorCode,
+  what: string,
+  fn: () => unknown,
+  iova?: bigint,
+  hash = true,
+): PtError {
+  const before = snapshotOf(pt, hash);
+  const e = expectPtError(fn, code, what, iova);
+  unchangedSince(pt, before, `${what} (after PtError ${code})`, iova);
+  return e;
 }
 
 /** Reads through to `mem`; writes stay in the overlay (32-bit words by address). */
