@@ -1,7 +1,15 @@
 // The RISC-V hardware walker: translates one device access by reading Sv39/Sv48 PTEs from raw memory,
 // as the Privileged spec's translation algorithm describes, with Svnapot and Svpbmt. It shares nothing
 // with riscv.ts (its own constants, BigInt arithmetic), so the two can disagree and the suite notices.
-import type { Access, HardwareWalker, WalkContext, WalkerMemory, WalkResult, WalkStep } from "@genpt/core";
+import {
+  type Access,
+  type HardwareWalker,
+  type WalkContext,
+  type WalkerMemory,
+  type WalkResult,
+  type WalkStep,
+  walkFault,
+} from "@genpt/core";
 
 const PTE_V = 1n;
 const PTE_R = 2n;
@@ -35,13 +43,7 @@ export function riscvWalker(config: { mode: "sv39" | "sv48" } = { mode: "sv39" }
         kind: "translation" | "permission" | "access-flag" | "reserved",
         level: number,
         detail: string,
-      ): WalkResult => ({
-        ok: false,
-        kind,
-        level,
-        iova,
-        detail,
-      });
+      ): WalkResult => walkFault(iova, kind, level, detail);
       // Bits 63..vaBits-1 must all equal: the VA is sign-extended.
       const upper = iova >> BigInt(vaBits - 1);
       if (upper !== 0n && upper !== (1n << BigInt(65 - vaBits)) - 1n)

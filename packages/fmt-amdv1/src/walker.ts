@@ -1,14 +1,15 @@
 // The AMD IOMMU v1 hardware walker: translates one DMA access by reading raw table memory as the IOMMU
 // does (AMD IOMMU spec §2.2.3; QEMU hw/i386/amd_iommu.c fetch_pte as a cross-check). It is written from
 // the architecture rules alone and shares nothing with amdv1.ts, so that the two can disagree.
-import type {
-  Access,
-  HardwareWalker,
-  WalkContext,
-  WalkerMemory,
-  WalkFault,
-  WalkResult,
-  WalkStep,
+import {
+  type Access,
+  type HardwareWalker,
+  type WalkContext,
+  type WalkerMemory,
+  type WalkFault,
+  type WalkResult,
+  type WalkStep,
+  walkFault,
 } from "@genpt/core";
 
 // Raw 64-bit entry fields, as the spec's PDE/PTE figures give them.
@@ -51,13 +52,8 @@ export function amdv1Walker(cfg: Amdv1WalkerConfig = {}): HardwareWalker {
       steps?: WalkStep[],
     ): WalkResult {
       const mode = ctx.topLevel + 1;
-      const fault = (kind: WalkFault["kind"], specLevel: number, detail: string): WalkFault => ({
-        ok: false,
-        kind,
-        level: specLevel - 1,
-        iova,
-        detail,
-      });
+      const fault = (kind: WalkFault["kind"], specLevel: number, detail: string): WalkFault =>
+        walkFault(iova, kind, specLevel - 1, detail);
       if (mode < 1 || mode > 6) return fault("translation", mode, `DTE Mode ${mode} is not 1..6`);
       // Mode 6 covers all 64 bits; below that, the IOVA must fit in 12 + 9 * Mode bits.
       if (mode < 6 && iova >> BigInt(12 + 9 * mode) !== 0n)

@@ -2,8 +2,16 @@
 // ARMv7 short-descriptor walker does (TTBCR.N = 0, TEX remap, simplified AP model with the access flag
 // enabled). Written from the architecture rules with its own constants: it shares nothing with armv7s.ts,
 // so the two can disagree. Levels are reported as generic_pt numbers (L1 = 1, L2 = 0).
-import type { Access, HardwareWalker, WalkContext, WalkerMemory, WalkResult, WalkStep } from "@genpt/core";
-import { PtError } from "@genpt/core";
+import type {
+  Access,
+  FaultKind,
+  HardwareWalker,
+  WalkContext,
+  WalkerMemory,
+  WalkResult,
+  WalkStep,
+} from "@genpt/core";
+import { PtError, walkFault } from "@genpt/core";
 
 /** What the driver set up around the tables, beyond the TTBR. */
 export interface Armv7sWalkerConfig {
@@ -89,11 +97,7 @@ export function armv7sWalker(config: Armv7sWalkerConfig = {}): HardwareWalker {
   ): WalkResult {
     if (ctx.topLevel !== 1)
       throw new PtError("EINVAL", `armv7sWalker: topLevel ${ctx.topLevel} is not 1 (v7s walks L1 then L2)`);
-    const fault = (
-      kind: "translation" | "permission" | "access-flag" | "address-size",
-      level: number,
-      detail: string,
-    ) => ({ ok: false, kind, level, iova, detail }) as const;
+    const fault = (kind: FaultKind, level: number, detail: string) => walkFault(iova, kind, level, detail);
     if (iova < 0n || iova >> ias !== 0n)
       return fault("address-size", 1, `iova 0x${iova.toString(16)} is beyond the ${ias}-bit input range`);
 

@@ -6,7 +6,15 @@
 // next table or the output beyond oas), access flag, then permission. With ctx.accessDirty the walker is
 // an SMMU with HTTU (CD.HA/HD or STE.S2HA/S2HD): it sets AF instead of faulting, and a write to a
 // writable-clean leaf (DBM set) makes it writable-dirty in the one descriptor it read.
-import type { Access, HardwareWalker, WalkContext, WalkerMemory, WalkResult, WalkStep } from "@genpt/core";
+import {
+  type Access,
+  type HardwareWalker,
+  type WalkContext,
+  type WalkerMemory,
+  type WalkResult,
+  type WalkStep,
+  walkFault,
+} from "@genpt/core";
 
 export interface Armv8WalkerConfig {
   readonly granule: 4096 | 16384 | 65536;
@@ -76,13 +84,7 @@ export function armv8Walker(cfg: Armv8WalkerConfig): HardwareWalker {
         kind: "translation" | "permission" | "access-flag" | "address-size",
         armLevel: number,
         detail: string,
-      ): WalkResult => ({
-        ok: false,
-        kind,
-        level: 3 - armLevel,
-        iova,
-        detail,
-      });
+      ): WalkResult => walkFault(iova, kind, 3 - armLevel, detail);
       const hex = (v: bigint) => `0x${v.toString(16)}`;
       const startLevel = 3 - ctx.topLevel;
       // The initial lookup resolves the bits above the start level's shift; at stage 2 up to 4 more

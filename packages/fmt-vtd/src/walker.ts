@@ -10,6 +10,7 @@ import {
   type WalkFault,
   type WalkResult,
   type WalkStep,
+  walkFault,
 } from "@genpt/core";
 
 // Raw 64-bit entry fields, with the spec's level numbers (1 = SS-PTE ... 5 = SS-PML5E).
@@ -68,13 +69,8 @@ export function vtdssWalker(cfg: VtdssWalkerConfig = {}): HardwareWalker {
       steps?: WalkStep[],
     ): WalkResult {
       const depth = ctx.topLevel + 1;
-      const fault = (kind: WalkFault["kind"], specLevel: number, detail: string): WalkFault => ({
-        ok: false,
-        kind,
-        level: specLevel - 1,
-        iova,
-        detail,
-      });
+      const fault = (kind: WalkFault["kind"], specLevel: number, detail: string): WalkFault =>
+        walkFault(iova, kind, specLevel - 1, detail);
       if (depth < 3 || depth > 5)
         return fault("translation", depth, `AW ${depth - 2} (${depth} levels) is not 1..3`);
       const width = 12 + 9 * depth;

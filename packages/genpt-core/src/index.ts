@@ -43,3 +43,4 @@ export type {
   WalkResult,
   WalkStep,
 } from "./walker.js";
+export { walkFault } from "./walker.js";

@@ -86,3 +86,11 @@ export interface HardwareWalker {
     steps?: WalkStep[],
   ): WalkResult;
 }
+
+/**
+ * Builds the fault result every walker returns. A result constructor only: it knows nothing of any
+ * entry encoding, so walkers that use it still share nothing with a format's software side.
+ */
+export function walkFault(iova: bigint, kind: FaultKind, level: number, detail: string): WalkFault {
+  return { ok: false, kind, level, iova, detail };
+}

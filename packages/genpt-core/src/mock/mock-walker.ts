@@ -2,7 +2,15 @@
 // mock64.ts and mock32.ts with constants of their own, so they give a second opinion on the core.
 // Walk rules: a clear P bit faults; R/W are checked on the leaf only; a write with A/D enabled sets D
 // in the one item the IOVA indexes (like AMD's replicated copies).
-import type { Access, HardwareWalker, WalkContext, WalkerMemory, WalkResult, WalkStep } from "../walker.js";
+import {
+  type Access,
+  type HardwareWalker,
+  type WalkContext,
+  type WalkerMemory,
+  type WalkResult,
+  type WalkStep,
+  walkFault,
+} from "../walker.js";
 
 interface MockWalkShape {
   readonly name: string;
@@ -39,13 +47,8 @@ function mockWalker(shape: MockWalkShape): HardwareWalker {
       access: Access,
       steps?: WalkStep[],
     ): WalkResult {
-      const fault = (kind: "translation" | "permission", level: number, detail: string): WalkResult => ({
-        ok: false,
-        kind,
-        level,
-        iova,
-        detail,
-      });
+      const fault = (kind: "translation" | "permission", level: number, detail: string): WalkResult =>
+        walkFault(iova, kind, level, detail);
       if (iova >= 1n << BigInt(shape.vaBits(ctx.topLevel)))
         return fault("translation", ctx.topLevel, "iova beyond the VA width");
       let table = ctx.root;
