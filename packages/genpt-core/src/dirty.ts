@@ -108,15 +108,13 @@ function scanLevel0(ctx: Ctx, job: DirtyJob, st: PtState, d: DirtyWords): void {
 
 /** Moves the state's index back, and its end forward, to whole multi-item entries. */
 function widenToEntries(st: PtState): void {
-  const end = st.endIndex;
-  if (st.index < end && st.load() === LEAF) st.index -= st.index % POW2[st.contigLg2()]!;
-  const save = st.index;
-  st.index = end - 1;
-  if (end > save && st.load() === LEAF) {
-    const k = POW2[st.contigLg2()]!;
-    st.endIndex = end - 1 - ((end - 1) % k) + k;
-  }
-  st.index = save;
+  if (st.index >= st.endIndex) return;
+  const first = st.index;
+  const last = st.endIndex - 1;
+  st.index = last;
+  if (st.load() === LEAF) st.endIndex = last - (last % POW2[st.contigLg2()]!) + POW2[st.contigLg2()]!;
+  st.index = first;
+  if (st.load() === LEAF) st.index = first - (first % POW2[st.contigLg2()]!);
 }
 
 function entryDirty(st: PtState, d: DirtyWords, first: number, k: number, wpe: number): boolean {

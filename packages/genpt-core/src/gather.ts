@@ -31,8 +31,6 @@ export class Gather {
   private freed = false;
   /** Tables unlinked by the gathered operations, freed after the flush. */
   readonly tables: TableList;
-  /** How many times sync() has called the driver's flush. */
-  flushes = 0;
 
   constructor(private readonly owner: GatherOwner) {
     this.tables = owner.alloc.newList();
@@ -56,11 +54,6 @@ export class Gather {
   addTable(pa: number): void {
     if (this.owner.incoherent && this.owner.alloc.isIncoherent(pa)) this.owner.alloc.stopIncoherent(pa);
     this.tables.add(pa);
-    this.freed = true;
-  }
-
-  /** Marks that a table pointer changed, so walk caches need invalidating. */
-  noteTableChange(): void {
     this.freed = true;
   }
 
@@ -91,7 +84,6 @@ export class Gather {
     const { alloc, driver, breaks, rcuFree } = this.owner;
     if (breaks.freeBeforeFlush) this.freeTables(alloc, rcuFree);
     if (this.start < this.end) {
-      this.flushes++;
       // Building the bigint ranges costs more than the rest of a one-page unmap: only for a listener.
       if (driver.flush) {
         const req: FlushRequest = { ranges: this.ranges, tablesFreed: this.freed };

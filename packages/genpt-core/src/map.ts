@@ -65,7 +65,7 @@ function topLevelNeeded(ctx: Ctx, vpn: number, pfn: number, n: number): number {
   const diff = Math.abs(vpn - pfn);
   let bound = Math.min(floorLog2(n), diff === 0 ? 64 : ctz(diff));
   // ...and by the largest naturally aligned block that fits inside [vpn, end).
-  while (bound > 0 && Math.ceil(vpn / 2 ** bound) * 2 ** bound + 2 ** bound > end) bound--;
+  while (bound > 0 && Math.ceil(vpn / POW2[bound]!) * POW2[bound]! + POW2[bound]! > end) bound--;
   const s = ctx.lay.bestAtMost[bound]!;
   const lvl = s >= 0 ? ctx.lay.levelOfSize[s]! : 0;
   const above = ctx.fmt.geometry.topHoldsLeaf === false ? 1 : 0;

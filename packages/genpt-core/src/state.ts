@@ -52,11 +52,6 @@ export class PtState {
     return this.tableVpn + i * this.ctx.lay.itemUnits[this.level]!;
   }
 
-  /** Byte address of slot `i`. */
-  slotPa(i: number): number {
-    return this.pa + i * this.ctx.lay.wpe * 4;
-  }
-
   /** log2 of the items in the loaded leaf entry (0 for a single item). */
   contigLg2(): number {
     const ctx = this.ctx;
