@@ -7,10 +7,14 @@
 
 import { Buddy } from "./buddy.js";
 import { hex, PtError } from "./errors.js";
+import { FlushLog } from "./flush-log.js";
+import * as Incoherent from "./incoherent.js";
 import { Journal } from "./journal.js";
+import { leakReport } from "./leaks.js";
 import * as Meta from "./meta.js";
 import type { PhysMem } from "./physmem.js";
 import { Rcu } from "./rcu.js";
+import { fmtPa, liveSlot, slotIfLive } from "./slots.js";
 import type { AllocStats } from "./stats.js";
 import * as Counters from "./stats.js";
 import { type ListHost, TableList } from "./table-list.js";
@@ -27,24 +31,22 @@ export interface AllocatorOptions {
 
 /** Options of one {@link LevelAllocator.alloc} call. */
 export interface AllocOptions {
-  /** The table must end at or below 2^32 (ARMv7s without TTBR_EXT). */
+  /** The table must end at or below this byte address (a walker that holds table pointers in few bits). */
+  limit?: number;
+  /** Shorthand for `limit: 2^32` (ARMv7s without TTBR_EXT). */
   below4G?: boolean;
   /** Page-table id the table belongs to, an int32; default 0. */
   owner?: number;
 }
 
 // Local copies: some loaders compile imports into getters, which the hot paths must not pay for.
-const { FRAME_LG2, M_FLUSHING, M_INCOH, M_LG2, M_LIVE, M_ONLIST, M_RCU, POISON } = Meta;
+const { FRAME_LG2, M_LG2, M_LIVE, M_ONLIST, M_RCU, POISON } = Meta;
 const { C_ALLOCS, C_BYSIZE, C_BYTES, C_FRAMES, C_FREES, C_HIGH, C_LIVE, C_RCU, newCounters, statsOf } =
   Counters;
 
 const FOUR_G = 2 ** 32;
 const POW2: number[] = Array.from({ length: 32 }, (_, i) => 2 ** i);
 const shared = new WeakMap<PhysMem, LevelAllocator>();
-
-function fmt(pa: unknown): string {
-  return typeof pa === "number" && Number.isInteger(pa) && pa >= 0 ? hex(pa) : String(pa);
-}
 
 /**
  * Allocates page tables of 2^6 .. 2^20 bytes in a {@link PhysMem}: zeroed, aligned to their size, lowest
@@ -75,8 +77,7 @@ export class LevelAllocator implements ListHost {
   private failTarget = 0;
   private readonly marks: number[] = [];
   private readonly snaps: Float64Array[] = [];
-  private flushPa: number[] = [];
-  private flushLen: number[] = [];
+  private readonly flushes = new FlushLog();
 
   /**
    * Makes the allocator of `mem`. A PhysMem has at most one: use {@link LevelAllocator.for} to share it.
@@ -165,6 +166,11 @@ export class LevelAllocator implements ListHost {
         }
       }
       if (opts.below4G === true && limit > FOUR_G) limit = FOUR_G;
+      if (opts.limit !== undefined) {
+        if (!(opts.limit > 0))
+          throw new PtError("EINVAL", `limit ${String(opts.limit)} must be a positive address`);
+        if (opts.limit < limit) limit = opts.limit;
+      }
     }
     if (sizeLg2 > b.maxOrder) {
       throw new PtError("ENOMEM", `a table of 2^${sizeLg2} bytes is larger than ${this.mem.describe()}`);
@@ -206,30 +212,30 @@ export class LevelAllocator implements ListHost {
    * A table on a TableList or queued for RCU cannot be freed this way.
    */
   free(pa: number): void {
-    const s = this.liveSlot(pa, "free");
+    const s = liveSlot(this.b, pa, "free");
     const m = this.b.meta[s]!;
     if ((m & M_RCU) !== 0) {
-      throw new PtError("EINVAL", `free(${fmt(pa)}): the table is queued for an RCU free already`);
+      throw new PtError("EINVAL", `free(${fmtPa(pa)}): the table is queued for an RCU free already`);
     }
     if ((m & M_ONLIST) !== 0) {
-      throw new PtError("EINVAL", `free(${fmt(pa)}): the table is on a TableList; free it with freeList()`);
+      throw new PtError("EINVAL", `free(${fmtPa(pa)}): the table is on a TableList; free it with freeList()`);
     }
     this.dispose(s, m & M_LG2);
   }
 
   /** lg2 of the size of a live table. */
   sizeLg2Of(pa: number): number {
-    return this.b.meta[this.liveSlot(pa, "sizeLg2Of")]! & M_LG2;
+    return this.b.meta[liveSlot(this.b, pa, "sizeLg2Of")]! & M_LG2;
   }
 
   /** True when `pa` is the start of a live table (RCU-pending tables are live). */
   isLive(pa: number): boolean {
-    return this.slotIfLive(pa) >= 0;
+    return slotIfLive(this.b, pa) >= 0;
   }
 
   /** Owner id given at allocation of a live table. */
   ownerOf(pa: number): number {
-    return this.b.owner[this.liveSlot(pa, "ownerOf")]!;
+    return this.b.owner[liveSlot(this.b, pa, "ownerOf")]!;
   }
 
   /** A new empty {@link TableList} of this allocator. */
@@ -287,77 +293,47 @@ export class LevelAllocator implements ListHost {
 
   /** Marks a live table DMA-mapped for a walker that does not snoop the CPU cache. */
   startIncoherent(pa: number): void {
-    const s = this.liveSlot(pa, "startIncoherent");
-    const m = this.b.meta[s]!;
-    if ((m & M_INCOH) !== 0) {
-      throw new PtError("EINVAL", `startIncoherent(${fmt(pa)}): the table is incoherent already`);
-    }
-    this.b.setMeta(s, m | M_INCOH);
+    Incoherent.startIncoherent(this.b, pa);
   }
 
   /** Ends incoherent tracking of a table that {@link startIncoherent} began. */
   stopIncoherent(pa: number): void {
-    const s = this.liveSlot(pa, "stopIncoherent");
-    const m = this.b.meta[s]!;
-    if ((m & M_INCOH) === 0) {
-      throw new PtError("EINVAL", `stopIncoherent(${fmt(pa)}): incoherent tracking was never started`);
-    }
-    this.b.setMeta(s, m & ~M_INCOH);
+    Incoherent.stopIncoherent(this.b, pa);
   }
 
   /** startIncoherent on every table of the list; all or nothing. */
   startIncoherentList(list: TableList): void {
     this.checkList(list, "startIncoherentList");
-    for (const pa of list) {
-      if (this.isIncoherent(pa)) {
-        throw new PtError("EINVAL", `startIncoherentList: table ${fmt(pa)} is incoherent already`);
-      }
-    }
-    for (const pa of list) this.startIncoherent(pa);
+    Incoherent.setIncoherentAll(this.b, list, true, "startIncoherentList");
   }
 
   /** stopIncoherent on every table of the list; all or nothing. */
   stopIncoherentList(list: TableList): void {
     this.checkList(list, "stopIncoherentList");
-    for (const pa of list) {
-      if (!this.isIncoherent(pa)) {
-        throw new PtError("EINVAL", `stopIncoherentList: table ${fmt(pa)} was never started`);
-      }
-    }
-    for (const pa of list) this.stopIncoherent(pa);
+    Incoherent.setIncoherentAll(this.b, list, false, "stopIncoherentList");
   }
 
   /** True for a live table under incoherent tracking; false otherwise (including freed addresses). */
   isIncoherent(pa: number): boolean {
-    const s = this.slotIfLive(pa);
-    return s >= 0 && (this.b.meta[s]! & M_INCOH) !== 0;
+    return Incoherent.isIncoherent(this.b, pa);
   }
 
   /**
-   * Publishes "this table's contents are not flushed yet" (release): set by the thread that installs
-   * a pointer to a new incoherent table before its own flush has completed. A thread that then sees
+   * Publishes "this table's contents are not flushed yet" (release); a thread that then sees
    * {@link isStillFlushing} true (acquire) must flush the table itself before the hardware may use it.
-   * Setting it twice is allowed.
    */
   setStillFlushing(pa: number): void {
-    const s = this.liveSlot(pa, "setStillFlushing");
-    this.b.setMeta(s, this.b.meta[s]! | M_FLUSHING);
+    Incoherent.setStillFlushing(this.b, pa);
   }
 
   /** Clears the still-flushing state once the flush has completed (release). EINVAL when it was not set. */
   doneFlush(pa: number): void {
-    const s = this.liveSlot(pa, "doneFlush");
-    const m = this.b.meta[s]!;
-    if ((m & M_FLUSHING) === 0) {
-      throw new PtError("EINVAL", `doneFlush(${fmt(pa)}): setStillFlushing was not called for this table`);
-    }
-    this.b.setMeta(s, m & ~M_FLUSHING);
+    Incoherent.doneFlush(this.b, pa);
   }
 
   /** Acquire side of {@link setStillFlushing}; false for anything that is not a live table. */
   isStillFlushing(pa: number): boolean {
-    const s = this.slotIfLive(pa);
-    return s >= 0 && (this.b.meta[s]! & M_FLUSHING) !== 0;
+    return Incoherent.isStillFlushing(this.b, pa);
   }
 
   /**
@@ -367,30 +343,16 @@ export class LevelAllocator implements ListHost {
    * alloc.recordFlush(table + 8 * idx, 8); // one 64-bit entry
    */
   recordFlush(pa: number, len: number): void {
-    if (!Number.isInteger(pa) || !Number.isInteger(len) || len <= 0) {
-      throw new PtError(
-        "EINVAL",
-        `recordFlush(${fmt(pa)}, ${String(len)}): need an integer address and length > 0`,
-      );
-    }
-    if (!this.mem.contains(pa, len)) {
-      throw new PtError(
-        "ERANGE",
-        `recordFlush: [${hex(pa)}, ${hex(pa + len)}) is outside ${this.mem.describe()}`,
-      );
-    }
-    this.flushPa.push(pa);
-    this.flushLen.push(len);
+    this.flushes.record(this.mem, pa, len);
   }
 
   /** Every range recorded since the last {@link clearFlushLog}, oldest first. */
   flushLog(): ReadonlyArray<{ pa: number; len: number }> {
-    return this.flushPa.map((pa, i) => ({ pa, len: this.flushLen[i]! }));
+    return this.flushes.entries();
   }
 
   clearFlushLog(): void {
-    this.flushPa = [];
-    this.flushLen = [];
+    this.flushes.clear();
   }
 
   /** Accounting: a fresh object on every call. */
@@ -404,28 +366,8 @@ export class LevelAllocator implements ListHost {
    */
   assertNoLeaks(owner?: number): void {
     if (owner === undefined && this.c[C_LIVE] === 0) return;
-    const b = this.b;
-    const endSlot = (b.frontier - b.base) / 64;
-    const shown: string[] = [];
-    let count = 0;
-    let bytes = 0;
-    for (let s = 0; s < endSlot; ) {
-      const m = b.meta[s]!;
-      const lg2 = m & M_LG2;
-      if ((m & M_LIVE) !== 0 && (owner === undefined || b.owner[s] === owner)) {
-        count++;
-        bytes += POW2[lg2]!;
-        if (shown.length < 10) {
-          const rcu = (m & M_RCU) !== 0 ? ", waiting for an RCU grace period" : "";
-          shown.push(`${hex(b.paOf(s))} (2^${lg2} B, owner ${b.owner[s]}${rcu})`);
-        }
-      }
-      s += lg2 === 0 ? 1 : POW2[lg2 - 6]!;
-    }
-    if (count === 0) return;
-    const who = owner === undefined ? "" : ` of owner ${owner}`;
-    const more = count > shown.length ? `, and ${count - shown.length} more` : "";
-    throw new Error(`leak: ${count} live table(s)${who}, ${bytes} bytes: ${shown.join(", ")}${more}`);
+    const report = leakReport(this.b, owner);
+    if (report !== undefined) throw new Error(report);
   }
 
   /**
@@ -489,10 +431,10 @@ export class LevelAllocator implements ListHost {
   listAdd(list: TableList, pa: number): void {
     this.checkList(list, "TableList.add");
     const b = this.b;
-    const s = this.liveSlot(pa, "TableList.add");
+    const s = liveSlot(this.b, pa, "TableList.add");
     const m = b.meta[s]!;
     if ((m & (M_ONLIST | M_RCU)) !== 0) {
-      throw new PtError("EINVAL", `TableList.add(${fmt(pa)}): the table is on a list already`);
+      throw new PtError("EINVAL", `TableList.add(${fmtPa(pa)}): the table is on a list already`);
     }
     if (this.j.depth !== 0) this.saveList(list);
     b.setMeta(s, m | M_ONLIST);
@@ -590,26 +532,6 @@ export class LevelAllocator implements ListHost {
     this.j.pushUndo(() => list.setState(head, tail, count));
   }
 
-  private slotIfLive(pa: number): number {
-    const b = this.b;
-    if (typeof pa !== "number" || !(pa >= b.base && pa < b.frontier)) return -1;
-    const off = pa - b.base;
-    if (off % 64 !== 0) return -1;
-    const s = off / 64;
-    return (b.meta[s]! & M_LIVE) !== 0 ? s : -1;
-  }
-
-  private liveSlot(pa: number, what: string): number {
-    const s = this.slotIfLive(pa);
-    if (s < 0) {
-      throw new PtError(
-        "EINVAL",
-        `${what}(${fmt(pa)}): no live table starts at this address (double free, never allocated, or not a table start)`,
-      );
-    }
-    return s;
-  }
-
   private checkList(list: TableList, what: string): void {
     if (!(list instanceof TableList) || list.host !== this) {
       throw new PtError("EINVAL", `${what}: the list was not made by this allocator's newList()`);
@@ -628,9 +550,10 @@ export class LevelAllocator implements ListHost {
   private noMemory(lg2: number, limit: number): PtError {
     const live = this.c[C_BYTES]!;
     if (limit < this.b.end) {
+      const what = limit === FOUR_G ? "4 GiB" : `${hex(limit)} (2^${Math.log2(limit)})`;
       return new PtError(
         "ENOMEM",
-        `no free 2^${lg2}-byte table below 4 GiB (below4G: it must end at or below 0x100000000) in ${this.mem.describe()}`,
+        `no free 2^${lg2}-byte table below ${what}: the table must end at or below ${hex(limit)} in ${this.mem.describe()}`,
       );
     }
     return new PtError(

@@ -257,6 +257,25 @@ describe("below4G", () => {
   });
 });
 
+describe("limit", () => {
+  it("keeps every table ending at or below an arbitrary address, and names it when it cannot", () => {
+    // 64 KiB below 2^35, the rest above: room for exactly four 16 KiB tables under the limit.
+    const mem = new PhysMem({ base: (1n << 35n) - 0x1_0000n, size: 1n << 20n });
+    const a = new LevelAllocator(mem);
+    const under = [0, 1, 2, 3].map(() => a.alloc(14, { limit: 2 ** 35 }));
+    for (const pa of under) expect(pa + 16384).toBeLessThanOrEqual(2 ** 35);
+    expectUnchanged(a, () => a.alloc(14, { limit: 2 ** 35 }), "ENOMEM", /below 0x800000000 \(2\^35\)/);
+    expect(a.alloc(14)).toBeGreaterThanOrEqual(2 ** 35);
+  });
+
+  it("takes the lower of limit and below4G, and rejects a limit that is not a positive address", () => {
+    const mem = new PhysMem({ base: 0xffff_0000n, size: 1n << 32n });
+    const a = new LevelAllocator(mem);
+    expect(a.alloc(14, { below4G: true, limit: 2 ** 40 }) + 16384).toBeLessThanOrEqual(2 ** 32);
+    expectUnchanged(a, () => a.alloc(12, { limit: 0 }), "EINVAL", /limit 0 must be a positive address/);
+  });
+});
+
 describe("fault injection", () => {
   it("fails exactly the n-th allocation from now, once, with consistent accounting", () => {
     const { mem, a } = setup();

@@ -13,7 +13,6 @@ import {
   EMPTY,
   type EntryKind,
   type Geometry,
-  hex,
   LEAF,
   Prot,
   PtError,
@@ -231,11 +230,11 @@ export function armv7s(config: Armv7sConfig = {}): PtFormat<Armv7sAttrs> {
     vaBits,
     oaBits: mtk ? MTK_OA_BITS : OA_BITS,
     topTableLg2: l1Lg2,
-    tablesBelow4G: !ttbrExt,
+    // Table pointers hold 32 address bits, plus PA[34:32] in bits 9/4/5 with TTBR_EXT.
+    tableAddressBits: ttbrExt ? MTK_OA_BITS : 32,
   };
   const attrsFromCanonical = (c: { blk: number; xn: boolean; bc: number }) =>
     perms ? place(c.blk, c.xn, c.bc, ns) : place(c.blk & ~BLK_PERMS, false, c.bc, ns);
-  const tableLimit = 2 ** MTK_OA_BITS;
 
   return defineFormat<Armv7sAttrs>({
     name: "armv7s",
@@ -251,11 +250,6 @@ export function armv7s(config: Armv7sConfig = {}): PtFormat<Armv7sAttrs> {
     kind,
     tablePa: (lo) => ((lo & TABLE_ADDR) >>> 0) + (ttbrExt ? mtkPa(lo) * TWO32 : 0),
     tableLo: (pa) => {
-      if (ttbrExt && pa >= tableLimit)
-        throw new PtError(
-          "ENOMEM",
-          `armv7s: table at ${hex(pa)} is beyond the 35-bit reach of a TTBR_EXT table pointer`,
-        );
       const high = ttbrExt ? mtkBits(Math.floor(pa / TWO32)) : 0;
       return ((pa & TABLE_ADDR) | L1_TABLE | (ns ? TABLE_NS : 0) | high) >>> 0;
     },
@@ -283,8 +277,6 @@ export function armv7s(config: Armv7sConfig = {}): PtFormat<Armv7sAttrs> {
       return parts.join(" ");
     },
     hwInfo: (root) => {
-      if (root >= BigInt(ttbrExt ? tableLimit : TWO32))
-        throw new PtError("ENOMEM", `armv7s: L1 table at ${hex(root)} is beyond what the TTBR can hold`);
       const low = Number(root & 0xffffffffn);
       const coherent = (low | TTBR_S | TTBR_NOS | TTBR_IRGN_WBWA | TTBR_ORGN_WBWA) >>> 0;
       const noncoherent = (low | TTBR_S) >>> 0; // IRGN/ORGN 0: non-cacheable walks

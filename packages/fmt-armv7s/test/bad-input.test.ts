@@ -114,11 +114,24 @@ describe("tables above 4 GiB without TTBR_EXT", () => {
     finish(pt);
   });
 
-  test("with TTBR_EXT a table beyond 2^35 cannot be pointed to: ENOMEM, nothing changed", () => {
+  test("with TTBR_EXT an L1 table beyond 2^35 cannot be pointed to: createPageTable is ENOMEM, nothing changed", () => {
     const mem = new PhysMem({ base: 1n << 35n, size: 1n << 20n });
+    const alloc = LevelAllocator.for(mem);
+    const before = { hash: mem.hash(), stats: alloc.stats() };
+    const cfg = { mtkExt: true, ttbrExt: true, noPerms: true };
+    expectPtError(() => createPageTable(armv7s(cfg), { mem }), "ENOMEM", /2\^35/);
+    expect({ hash: mem.hash(), stats: alloc.stats() }).toEqual(before);
+    alloc.assertNoLeaks();
+  });
+
+  test("with TTBR_EXT an L2 table that only fits beyond 2^35 fails the map, and changes nothing", () => {
+    // 64 KiB below 2^35 (just the L1 table), the rest above.
+    const mem = new PhysMem({ base: (1n << 35n) - 0x1_0000n, size: 1n << 20n });
     const pt = createPageTable(armv7s({ mtkExt: true, ttbrExt: true, noPerms: true }), { mem });
-    expectUnchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /35-bit/);
-    expectPtError(() => pt.info(), "ENOMEM", /TTBR/);
+    expect(pt.info().root).toBe((1n << 35n) - 0x1_0000n);
+    pt.map(0x10_0000n, 0x10_0000n, 0x10_0000n, RW); // a section needs no L2 table
+    expectUnchanged(pt, () => pt.map(0x1000n, 0x1000n, 0x1000n, RW), "ENOMEM", /2\^35/);
+    expect(pt.iovaToPhys(0x1000n)).toBeUndefined();
     finish(pt);
   });
 });

@@ -40,6 +40,8 @@ export class Ctx<A = unknown> {
   readonly dirty: DirtyWords | undefined;
   readonly incoherent: boolean;
   readonly dynamicTop: boolean;
+  /** Options of every table allocation: the owner, and the format's table-address limit. */
+  private readonly allocOpts: { readonly owner: number; readonly limit?: number };
   /** coverageAt[level]: granules the tree covers with its top at that level. */
   readonly coverageAt: Float64Array;
   /** Level 0 holds only single-item leaves (no contiguous sizes), so its loops need no size decoding. */
@@ -65,6 +67,8 @@ export class Ctx<A = unknown> {
     this.dynamicTop = flags.dynamicTop;
     for (let l = 0; l <= lay.maxTopLevel; l++) this.states.push(new PtState(this as Ctx, l));
     this.dirty = fmt.dirty ? compileDirty(fmt.dirty) : undefined;
+    const bits = fmt.geometry.tableAddressBits;
+    this.allocOpts = bits === undefined ? { owner } : { owner, limit: 2 ** bits };
     this.coverageAt = new Float64Array(lay.maxTopLevel + 1);
     this.singleItemLevel0 = fmt.geometry.levels[0]!.leafLg2.length === 1;
     this.topEntries = new Float64Array(lay.maxTopLevel + 1);
@@ -91,7 +95,7 @@ export class Ctx<A = unknown> {
   }
 
   allocTable(lg2: number): number {
-    return this.alloc.alloc(lg2, { owner: this.owner, below4G: this.fmt.geometry.tablesBelow4G === true });
+    return this.alloc.alloc(lg2, this.allocOpts);
   }
 
   /** Incoherent walker: write back [pa, pa + bytes) of table memory and record it. */

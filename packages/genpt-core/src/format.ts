@@ -49,8 +49,11 @@ export interface Geometry {
   readonly signExtendable?: boolean;
   /** False when the top table may never hold a leaf (AMD v1); the core then keeps the top above every leaf. */
   readonly topHoldsLeaf?: boolean;
-  /** Tables must lie below 4 GiB (ARM v7s without TTBR_EXT). */
-  readonly tablesBelow4G?: boolean;
+  /**
+   * Every table must end at or below 2^tableAddressBits, because a table pointer (or the register
+   * holding the root) has only that many address bits: 32 for ARM v7s, 35 with the MTK TTBR_EXT.
+   */
+  readonly tableAddressBits?: number;
 }
 
 /**
