@@ -215,6 +215,9 @@ export function amdv1(cfg: Amdv1Config = {}): PtFormat<Amdv1Attrs> {
     protToAttrs: (prot) => protToAttrs(prot, forceCoherence),
     describeLeaf,
     // §3.5: D is ORed over every copy and cleared in all of them; A is left alone.
+    // §3.5: x86 IOMMUs keep no conflicting-size TLB rule, so a live entry is replaced in place.
+    resize: "replace",
+    statusBits: BigInt(A | D),
     dirty: {
       dirtyMask: D64,
       dirtyValue: D64,

@@ -96,6 +96,12 @@ export interface Armv8Config {
   readonly ttbr1?: boolean;
   /** Stage 1 only: NS on leaves and NSTable on tables (Linux's ARM_NS quirk). */
   readonly ns?: boolean;
+  /**
+   * The SMMU's break-before-make level (SMMU_IDR3.BBML, FEAT_BBM), which decides how split and merge
+   * change a live block's size. 2: the new entry is written over the old. 0 (default) and 1: clear,
+   * invalidate, then write; level 1's nT-bit sequence is not modelled, and break-before-make is always valid.
+   */
+  readonly bbml?: 0 | 1 | 2;
 }
 
 /** Precomputed leaf bits of one map call, without the type bits, the address and CONT. */
@@ -151,6 +157,7 @@ export function armv8(cfg: Armv8Config): PtFormat<Armv8Attrs> {
     // The contiguous hint keeps each item's own OA.
     replicatedContig: false,
     dirty: dbm ? dirtyBits(s1) : undefined,
+    resize: cfg.bbml === 2 ? "replace" : "break-before-make",
 
     // Type 01 is a block only where the level allows one; at L3 it is reserved, so no entry at all.
     kind: (lo, _hi, level) => {
@@ -249,6 +256,8 @@ function checkConfig(cfg: Armv8Config): { g: number; startLevel: number; concat:
   const bpl = g - 3;
   const levels = Math.ceil((cfg.ias - g) / bpl);
   let startLevel = 4 - levels;
+  if (cfg.bbml !== undefined && cfg.bbml !== 0 && cfg.bbml !== 1 && cfg.bbml !== 2)
+    bad(`bbml ${String(cfg.bbml)} is not 0, 1 or 2 (SMMU_IDR3.BBML)`);
   let concat = 1;
   if (cfg.stage === 2 && concatMandatory(g, startLevel, cfg.ias, cfg.oas)) {
     // The top would hold 2^pgdBits entries; concatenating turns each into a whole table one level down.
@@ -289,7 +298,8 @@ function levelGeometry(cfg: Armv8Config, g: number, topLevel: number): LevelGeom
 }
 
 function describeConfig(cfg: Armv8Config): string {
-  const extras = (["dbm", "contig", "ttbr1", "ns"] as const).filter((k) => cfg[k]);
+  const extras: string[] = (["dbm", "contig", "ttbr1", "ns"] as const).filter((k) => cfg[k]);
+  if (cfg.bbml) extras.push(`bbml${cfg.bbml}`);
   const base = `${cfg.granule >> 10}K granule, stage ${cfg.stage}, ias ${cfg.ias}, oas ${cfg.oas}`;
   return extras.length ? `${base}, ${extras.join(", ")}` : base;
 }
@@ -358,11 +368,11 @@ function hwInfo(
 /** Configurations the conformance suite runs the format in (generic_pt's kunit_fmt_cfgs). */
 export const ARMV8_TEST_CONFIGS: readonly Armv8Config[] = [
   { granule: 4096, stage: 1, ias: 48, oas: 48, dbm: true },
-  { granule: 4096, stage: 1, ias: 39, oas: 44, contig: true, dbm: true },
+  { granule: 4096, stage: 1, ias: 39, oas: 44, contig: true, dbm: true, bbml: 2 },
   { granule: 16384, stage: 1, ias: 47, oas: 48, contig: true },
   { granule: 65536, stage: 1, ias: 52, oas: 52, dbm: true },
   { granule: 4096, stage: 2, ias: 40, oas: 40, dbm: true },
   { granule: 16384, stage: 2, ias: 40, oas: 40, contig: true },
-  { granule: 65536, stage: 2, ias: 48, oas: 48 },
+  { granule: 65536, stage: 2, ias: 48, oas: 48, bbml: 2 },
   { granule: 4096, stage: 1, ias: 39, oas: 48, ttbr1: true, ns: true },
 ];

@@ -170,6 +170,8 @@ export function vtdss(cfg: VtdssConfig): PtFormat<VtdssAttrs> {
     protToAttrs: (prot) => protToAttrs(prot, forceCoherence, forceWriteable),
     describeLeaf,
     // §4.4: D (bit 9) on the leaf only; A is never cleared.
+    resize: "replace",
+    statusBits: BigInt(A | D),
     dirty: {
       dirtyMask: BigInt(D),
       dirtyValue: BigInt(D),

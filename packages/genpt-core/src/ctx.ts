@@ -5,7 +5,8 @@ import type { Aperture } from "./aperture.js";
 import { hi32, lo32 } from "./bits.js";
 import type { PtDriver, TestBreaks } from "./driver.js";
 import type { PtFormat } from "./format.js";
-import { type Layout, topTableLg2, vaBitsAtTop } from "./layout.js";
+import type { Gather } from "./gather.js";
+import { type Layout, makeLayout, topTableLg2, vaBitsAtTop } from "./layout.js";
 import { PtState } from "./state.js";
 
 /** The top table and its level, published together as one value (genpt-upstream §1.2, §6.8). */
@@ -49,6 +50,15 @@ export class Ctx<A = unknown> {
   /** topEntries[level]: slots of the top table when the top is at that level. */
   readonly topEntries: Float64Array;
   destroyed = false;
+  /** The format's hardware status bits (PtFormat.statusBits) as 32-bit halves. */
+  readonly statusLo: number;
+  readonly statusHi: number;
+  /**
+   * The gather a break-before-make resize syncs between clearing an entry and writing its replacement;
+   * set by the PageTable, which owns the flush features.
+   */
+  breakGather: Gather | undefined;
+  private splitLayout: Layout | undefined;
 
   constructor(
     readonly fmt: PtFormat<A>,
@@ -72,11 +82,19 @@ export class Ctx<A = unknown> {
     this.coverageAt = new Float64Array(lay.maxTopLevel + 1);
     this.singleItemLevel0 = fmt.geometry.levels[0]!.leafLg2.length === 1;
     this.topEntries = new Float64Array(lay.maxTopLevel + 1);
+    this.statusLo = lo32(fmt.statusBits);
+    this.statusHi = hi32(fmt.statusBits);
     for (let l = 0; l <= lay.maxTopLevel; l++) {
       const bits = vaBitsAtTop(fmt.geometry, l);
       this.coverageAt[l] = 2 ** (bits - lay.g);
       this.topEntries[l] = 2 ** (bits - fmt.geometry.levels[l]!.itemLg2);
     }
+  }
+
+  /** The layout with only the smallest page size, which splitBlocks places everywhere. */
+  get splitLay(): Layout {
+    if (!this.splitLayout) this.splitLayout = makeLayout(this.fmt, [this.lay.sizes[0]! + this.lay.g]);
+    return this.splitLayout;
   }
 
   /** Entries in the table at `level`, which is the top table when `level` is the top's level. */
@@ -124,7 +142,8 @@ export class Ctx<A = unknown> {
     st.w[i] = fmt.tableLo(child, st.level);
     if (this.lay.wpe === 2) st.w[i + 1] = fmt.tableHi(child, st.level);
     if (this.incoherent) {
-      this.flushEntries(st.pa, index, 1);
+      // A private copy of slots (st.pa < 0, see mapEntries) is written back when it is installed.
+      if (st.pa >= 0) this.flushEntries(st.pa, index, 1);
       this.alloc.doneFlush(child);
     }
   }

@@ -6,6 +6,9 @@
 // level-0 item size, 2^geometry.granuleLg2 bytes); table addresses (`pa`) are in bytes. Both are plain
 // numbers, exact below 2^53, so no BigInt reaches the hot paths.
 
+/** See PtFormat.resize. */
+export type ResizeDiscipline = "break-before-make" | "replace";
+
 /** An entry's kind, as `kind()` classifies it. An all-zero entry must always be EMPTY. */
 export const EMPTY = 0;
 export const TABLE = 1;
@@ -87,6 +90,19 @@ export interface PtFormat<A = unknown> {
   readonly replicatedContig: boolean;
   /** Dirty tracking, or undefined when the format (or this configuration) has none. */
   readonly dirty: DirtyBits | undefined;
+  /**
+   * How a live leaf may be replaced by entries of another size (cut, splitBlocks, mergePages):
+   * - "break-before-make": clear it, invalidate the IOTLB, then write the new entries. The only safe
+   *   sequence where two cached translations of different sizes may conflict (Arm without BBML2).
+   * - "replace": write the new entries over the old, then invalidate. For hardware that tolerates the old
+   *   and the new translation side by side in its TLB (x86 IOMMUs, an SMMU with BBML2).
+   */
+  readonly resize: ResizeDiscipline;
+  /**
+   * Bits the hardware walker sets by itself in a leaf (accessed, dirty), at the same place at every
+   * level, that attrsFromEntry drops. Split and cut copy them into every piece; merge ORs them. Default 0.
+   */
+  readonly statusBits: bigint;
 
   /** Classifies an entry at `level`. A nonzero entry may still be EMPTY (e.g. VT-d without R and W). */
   kind(lo: number, hi: number, level: number): EntryKind;
@@ -115,13 +131,23 @@ export interface PtFormat<A = unknown> {
   hwInfo(root: bigint, topLevel: number): Record<string, unknown>;
 }
 
-type Optional = "replicatedContig" | "dirty" | "tableHi" | "leafHi" | "leafLg2" | "describeLeaf" | "hwInfo";
+type Optional =
+  | "replicatedContig"
+  | "dirty"
+  | "resize"
+  | "statusBits"
+  | "tableHi"
+  | "leafHi"
+  | "leafLg2"
+  | "describeLeaf"
+  | "hwInfo";
 
 /** What a format must write; `defineFormat` supplies the rest. */
 export type FormatSpec<A> = Omit<PtFormat<A>, Optional> & Partial<Pick<PtFormat<A>, Optional>>;
 
 /**
- * Fills the contract's defaults: no dirty tracking, replicated multi-item leaves, hi words of 0 (4-byte
+ * Fills the contract's defaults: no dirty tracking, break-before-make resizing, no status bits, replicated
+ * multi-item leaves, hi words of 0 (4-byte
  * formats), leaves of the item size, a hex attribute summary and no hardware info.
  *
  * @example
@@ -133,6 +159,8 @@ export function defineFormat<A>(spec: FormatSpec<A>): PtFormat<A> {
   return {
     replicatedContig: true,
     dirty: undefined,
+    resize: "break-before-make",
+    statusBits: 0n,
     tableHi: () => 0,
     leafHi: () => 0,
     leafLg2: (_lo: number, _hi: number, level: number) => geometry.levels[level]!.itemLg2,

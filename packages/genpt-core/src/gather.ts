@@ -57,6 +57,11 @@ export class Gather {
     this.freed = true;
   }
 
+  /** Records that a table pointer was replaced in the gathered range, so the flush must cover walk caches. */
+  noteTableUnlinked(): void {
+    this.freed = true;
+  }
+
   /** The ranges a flush would cover now, as IOVAs (split where a sign-extended range crosses the hole). */
   get ranges(): IovaRange[] {
     if (this.start >= this.end) return [];

@@ -7,16 +7,26 @@ import { ctz, floorLog2, POW2 } from "./bits.js";
 import type { Ctx } from "./ctx.js";
 import { EMPTY, LEAF, TABLE } from "./format.js";
 import type { Gather } from "./gather.js";
-import { bestSize } from "./layout.js";
+import { bestSize, type Layout } from "./layout.js";
 import type { PtState } from "./state.js";
 import { growTop, publishTop } from "./top.js";
 import { collectTables, subtreeHasLeaf } from "./tree.js";
 
-interface MapJob<A> {
+export interface MapJob<A> {
   vpn: number;
   pfn: number;
   readonly end: number;
   readonly attrs: A;
+  /** The page sizes to pick from: the table's own, or only the smallest when splitting. */
+  readonly lay: Layout;
+  /**
+   * Applied to every leaf word written, as (word & keep) | set: the identity for map; for a split or cut,
+   * the status bits and dirty state the old entry carried.
+   */
+  readonly keepLo: number;
+  readonly keepHi: number;
+  readonly setLo: number;
+  readonly setHi: number;
   /** (table pa, first index, count) triples written in tables that existed before the call. */
   readonly undoRuns: number[];
   /** Table pointers overwritten by a leaf (their subtree held no leaf), restored on failure. */
@@ -33,7 +43,20 @@ export function mapRange<A>(
   attrs: A,
   gather: Gather,
 ): void {
-  const job: MapJob<A> = { vpn, pfn, end: vpn + n, attrs, undoRuns: [], undoPtrs: [], replaced: [] };
+  const job: MapJob<A> = {
+    vpn,
+    pfn,
+    end: vpn + n,
+    attrs,
+    lay: ctx.lay,
+    keepLo: -1,
+    keepHi: -1,
+    setLo: 0,
+    setHi: 0,
+    undoRuns: [],
+    undoPtrs: [],
+    replaced: [],
+  };
   const old = ctx.top;
   const need = topLevelNeeded(ctx, vpn, pfn, n);
   const cp = ctx.alloc.checkpoint();
@@ -83,8 +106,17 @@ function mapTable<A>(
   fresh: boolean,
 ): void {
   const st = ctx.states[level]!;
-  const lay = ctx.lay;
   st.enter(pa, tableVpn, entries, job.vpn, job.end);
+  mapEntries(ctx, job, st, fresh);
+}
+
+/**
+ * The body of mapTable for a state already pointed at its table: also run by split and cut over a
+ * private copy of a table's slots (st.pa < 0), where every write is fresh.
+ */
+export function mapEntries<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, fresh: boolean): void {
+  const lay = job.lay;
+  const level = st.level;
   while (st.index < st.endIndex) {
     const s = bestSize(lay, job.vpn, job.pfn, job.end - job.vpn);
     if (s < 0)
@@ -111,7 +143,7 @@ function mapTable<A>(
       child = ctx.allocTable(lg2);
       if (ctx.incoherent) ctx.alloc.startIncoherent(child);
       ctx.linkTable(st, index, child, lg2);
-      if (!fresh) job.undoRuns.push(pa, index, 1);
+      if (!fresh) job.undoRuns.push(st.pa, index, 1);
       childFresh = true;
     } else {
       throw inUse(ctx, st, index);
@@ -123,7 +155,7 @@ function mapTable<A>(
 
 /** Writes as many leaves of size `s` as the walk can place at this level before the best size changes. */
 function mapLeaves<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, s: number, fresh: boolean): void {
-  const lay = ctx.lay;
+  const lay = job.lay;
   const level = st.level;
   const size = POW2[s]!;
   const k = POW2[s - lay.itemShift[level]!]!;
@@ -140,8 +172,8 @@ function mapLeaves<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, s: number, fresh
   const first = st.index;
   const items = count * k;
   checkEmpty(ctx, job, st, first, items);
-  writeLeaves(ctx, st, first, count, k, s, job.pfn, job.attrs);
-  if (ctx.incoherent) ctx.flushEntries(st.pa, first, items);
+  writeLeaves(ctx, job, st, first, count, k, s);
+  if (ctx.incoherent && st.pa >= 0) ctx.flushEntries(st.pa, first, items);
   if (!fresh) job.undoRuns.push(st.pa, first, items);
   st.index = first + items;
   job.vpn += count * size;
@@ -177,19 +209,19 @@ function checkEmpty<A>(ctx: Ctx<A>, job: MapJob<A>, st: PtState, first: number, 
   }
 }
 
-/** Fills `count` entries of `k` items each, OA ascending from `pfn`. */
+/** Fills `count` entries of `k` items each, OA ascending from the job's pfn. */
 function writeLeaves<A>(
   ctx: Ctx<A>,
+  job: MapJob<A>,
   st: PtState,
   first: number,
   count: number,
   k: number,
   s: number,
-  pfn: number,
-  attrs: A,
 ): void {
   const fmt = ctx.fmt;
   const lay = ctx.lay;
+  const { pfn, attrs, keepLo, keepHi, setLo, setHi } = job;
   const level = st.level;
   const wpe = lay.wpe;
   const w = st.w;
@@ -197,12 +229,12 @@ function writeLeaves<A>(
   const size = POW2[s]!;
   let p = st.off + first * wpe;
   if (k === 1 || fmt.replicatedContig) {
-    if (count > 2 && fillLinear(ctx, st, p, count, k, size, sizeLg2, pfn, attrs)) return;
+    if (count > 2 && fillLinear(ctx, job, st, p, count, k, size, sizeLg2)) return;
     let oa = pfn;
     for (let e = 0; e < count; e++, oa += size) {
-      const lo = fmt.leafLo(oa, sizeLg2, level, attrs);
+      const lo = ((fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo) >>> 0;
       if (wpe === 2) {
-        const hi = fmt.leafHi(oa, sizeLg2, level, attrs);
+        const hi = ((fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi) >>> 0;
         for (let j = 0; j < k; j++, p += 2) {
           w[p] = lo;
           w[p + 1] = hi;
@@ -216,8 +248,8 @@ function writeLeaves<A>(
   const iu = lay.itemUnits[level]!;
   const items = count * k;
   for (let j = 0, oa = pfn; j < items; j++, oa += iu, p += wpe) {
-    w[p] = fmt.leafLo(oa, sizeLg2, level, attrs);
-    if (wpe === 2) w[p + 1] = fmt.leafHi(oa, sizeLg2, level, attrs);
+    w[p] = (fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo;
+    if (wpe === 2) w[p + 1] = (fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi;
   }
 }
 
@@ -258,30 +290,33 @@ function undo<A>(ctx: Ctx<A>, job: MapJob<A>): void {
  */
 function fillLinear<A>(
   ctx: Ctx<A>,
+  job: MapJob<A>,
   st: PtState,
   p0: number,
   count: number,
   k: number,
   size: number,
   sizeLg2: number,
-  pfn: number,
-  attrs: A,
 ): boolean {
   const fmt = ctx.fmt;
   const level = st.level;
   const wpe = ctx.lay.wpe;
-  const lo0 = fmt.leafLo(pfn, sizeLg2, level, attrs);
-  const hi0 = wpe === 2 ? fmt.leafHi(pfn, sizeLg2, level, attrs) : 0;
-  const lo1 = fmt.leafLo(pfn + size, sizeLg2, level, attrs);
-  const hi1 = wpe === 2 ? fmt.leafHi(pfn + size, sizeLg2, level, attrs) : 0;
+  const { pfn, attrs, keepLo, keepHi, setLo, setHi } = job;
+  const leafLo = (oa: number) => ((fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo) >>> 0;
+  const leafHi = (oa: number) =>
+    wpe === 2 ? ((fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi) >>> 0 : 0;
+  const lo0 = leafLo(pfn);
+  const hi0 = leafHi(pfn);
+  const lo1 = leafLo(pfn + size);
+  const hi1 = leafHi(pfn + size);
   const step = (hi1 - hi0) * 4294967296 + (lo1 - lo0);
   if (step <= 0 || step >= 4294967296) return false;
   const last = pfn + (count - 1) * size;
   const v0 = hi0 * 4294967296 + lo0;
   const vLast = v0 + (count - 1) * step;
   if (vLast >= 2 ** 53) return false;
-  if (fmt.leafLo(last, sizeLg2, level, attrs) !== vLast % 4294967296) return false;
-  if (wpe === 2 && fmt.leafHi(last, sizeLg2, level, attrs) !== Math.floor(vLast / 4294967296)) return false;
+  if (leafLo(last) !== vLast % 4294967296) return false;
+  if (wpe === 2 && leafHi(last) !== Math.floor(vLast / 4294967296)) return false;
   if (wpe === 1 && vLast >= 4294967296) return false;
   const w = st.w;
   let lo = lo0;

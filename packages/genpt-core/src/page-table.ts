@@ -15,8 +15,10 @@ import { Gather } from "./gather.js";
 import { makeLayout, vaBitsAtTop } from "./layout.js";
 import { findLeaf, translate } from "./lookup.js";
 import { mapRange } from "./map.js";
+import { type MergeResult, mergeRange } from "./merge.js";
 import { checkProt } from "./prot.js";
 import { snapshotTree, type TableSnapshot } from "./snapshot.js";
+import { cutAt, type SplitResult, splitRange } from "./split.js";
 import { unmapRange } from "./unmap.js";
 
 /** Optional behaviours, after generic_pt's PT_FEAT_* flags. */
@@ -79,6 +81,27 @@ export interface DirtyOptions {
   readonly gather?: Gather;
   /** Also set one bit per dirty page of `pageSize` bytes, page i being iova + i * pageSize (iommufd style). */
   readonly bitmap?: { readonly iova: bigint; readonly pageSize: bigint; readonly bits: Uint8Array };
+}
+
+export interface MergeOptions {
+  readonly gather?: Gather;
+  /**
+   * "refuse" (default): a dirty leaf is never merged, so no write is lost to the coarser entry.
+   * "carry": merge anyway; the merged leaf is dirty when any piece was.
+   */
+  readonly dirty?: "refuse" | "carry";
+}
+
+export interface DirtyLogStartOptions {
+  /** Split every larger leaf of the range into smallest pages first, so the log is page-exact. */
+  readonly split?: boolean;
+  readonly gather?: Gather;
+}
+
+export interface DirtyLogStopOptions {
+  /** Merge the range back into the largest leaves it can hold (dirty leaves are left alone). */
+  readonly merge?: boolean;
+  readonly gather?: Gather;
 }
 
 let nextOwner = 1;
@@ -155,6 +178,7 @@ export class PageTable<A = unknown> {
     ctx.top = { pa, level: geo.topLevel };
     this.ctx = ctx;
     this.gather = this.newGather();
+    ctx.breakGather = this.newGather();
   }
 
   /** A fresh gather for batching IOTLB work across calls. */
@@ -317,26 +341,10 @@ export class PageTable<A = unknown> {
     opts: DirtyOptions = {},
   ): Array<{ iova: bigint; size: bigint }> {
     const ctx = this.live("readAndClearDirty");
-    if (!ctx.dirty)
-      throw new PtError(
-        "EOPNOTSUPP",
-        `readAndClearDirty: format ${this.format.name} (${this.format.config}) has no dirty tracking`,
-      );
-    needBigint("readAndClearDirty", "iova", iova);
-    needBigint("readAndClearDirty", "size", size);
-    this.checkSize("readAndClearDirty", size);
-    needAligned("readAndClearDirty", "iova", iova, ctx.lay.g);
-    needAligned("readAndClearDirty", "size", size, ctx.lay.g);
-    ctx.aperture.checkRange("readAndClearDirty", iova, size);
-    const vpn = ctx.aperture.toVpn(iova);
+    this.needDirty("readAndClearDirty");
+    const [vpn, end] = this.rangeArgs("readAndClearDirty", iova, size, ctx.lay.g);
     const gather = opts.gather ?? this.gather;
-    const flat = readAndClearDirtyRange(
-      ctx,
-      vpn,
-      vpn + Number(size >> BigInt(ctx.lay.g)),
-      opts.noClear === true,
-      gather,
-    );
+    const flat = readAndClearDirtyRange(ctx, vpn, end, opts.noClear === true, gather);
     if (!opts.gather && !gather.isEmpty()) gather.sync();
     const g = BigInt(ctx.lay.g);
     const out: Array<{ iova: bigint; size: bigint }> = [];
@@ -347,11 +355,77 @@ export class PageTable<A = unknown> {
     return out;
   }
 
+  /**
+   * Splits whichever large or contiguous entry spans `iova` so that [start, iova) and [iova, end) can be
+   * unmapped separately, keeping the largest entries that fit on each side and every attribute bit.
+   * Returns false when `iova` already is an entry boundary or is unmapped. ENOMEM changes nothing.
+   */
+  cut(iova: bigint, opts: MapOptions = {}): boolean {
+    const ctx = this.live("cut");
+    needBigint("cut", "iova", iova);
+    needAligned("cut", "iova", iova, this.minPageLg2);
+    ctx.aperture.checkRange("cut", iova, 1n << BigInt(this.minPageLg2));
+    return this.synced(opts.gather, (g) => cutAt(ctx, ctx.aperture.toVpn(iova), g));
+  }
+
+  /**
+   * Turns every leaf larger than the smallest page that meets [iova, iova + size) into smallest pages,
+   * with the same OAs, attributes and dirty state. All or nothing: ENOMEM changes nothing.
+   */
+  splitBlocks(iova: bigint, size: bigint, opts: MapOptions = {}): SplitResult {
+    const ctx = this.live("splitBlocks");
+    const [vpn, end] = this.rangeArgs("splitBlocks", iova, size, this.minPageLg2);
+    return this.synced(opts.gather, (g) => splitRange(ctx, vpn, end, g));
+  }
+
+  /**
+   * Replaces tables and runs of entries inside [iova, iova + size) that one larger leaf can express
+   * (contiguous OA aligned to the leaf, identical attributes, no hole) with that leaf, and gathers the
+   * tables for freeing. Dirty leaves are left alone unless `dirty: "carry"`.
+   */
+  mergePages(iova: bigint, size: bigint, opts: MergeOptions = {}): MergeResult {
+    const ctx = this.live("mergePages");
+    const dirty = opts.dirty ?? "refuse";
+    if (dirty !== "refuse" && dirty !== "carry")
+      throw new PtError("EINVAL", `mergePages: dirty ${String(dirty)} is not "refuse" or "carry"`);
+    const [vpn, end] = this.rangeArgs("mergePages", iova, size, this.minPageLg2);
+    return this.synced(opts.gather, (g) => mergeRange(ctx, vpn, end, dirty === "carry", g));
+  }
+
+  /**
+   * Begins dirty logging of [iova, iova + size): optionally splits blocks into smallest pages, then cleans
+   * every leaf (writable leaves may be created dirty, as with Arm's DBM) and flushes, so that the first
+   * readAndClearDirty reports only writes made after this call. The page table keeps no session state:
+   * enabling tracking in the IOMMU is the driver's part. EOPNOTSUPP without dirty tracking.
+   */
+  startDirtyLog(iova: bigint, size: bigint, opts: DirtyLogStartOptions = {}): SplitResult {
+    const ctx = this.live("startDirtyLog");
+    this.needDirty("startDirtyLog");
+    const [vpn, end] = this.rangeArgs("startDirtyLog", iova, size, this.minPageLg2);
+    return this.synced(opts.gather, (g) => {
+      const split = opts.split ? splitRange(ctx, vpn, end, g) : { entries: 0, tables: 0 };
+      readAndClearDirtyRange(ctx, vpn, end, false, g);
+      return split;
+    });
+  }
+
+  /**
+   * Ends dirty logging of [iova, iova + size): with `merge`, merges the range back into the largest
+   * leaves it can hold, leaving any leaf still dirty (not yet harvested) as it is. EOPNOTSUPP without
+   * dirty tracking.
+   */
+  stopDirtyLog(iova: bigint, size: bigint, opts: DirtyLogStopOptions = {}): MergeResult {
+    const ctx = this.live("stopDirtyLog");
+    this.needDirty("stopDirtyLog");
+    const [vpn, end] = this.rangeArgs("stopDirtyLog", iova, size, this.minPageLg2);
+    if (!opts.merge) return { entries: 0, tables: 0 };
+    return this.synced(opts.gather, (g) => mergeRange(ctx, vpn, end, false, g));
+  }
+
   /** Test hook: dirties the item translating `iova` as a DMA write would. False when unmapped or untracked. */
   setDirty(iova: bigint): boolean {
     const ctx = this.live("setDirty");
-    if (!ctx.dirty)
-      throw new PtError("EOPNOTSUPP", `setDirty: format ${this.format.name} has no dirty tracking`);
+    this.needDirty("setDirty");
     needBigint("setDirty", "iova", iova);
     if (!inAperture(ctx.aperture, iova)) return false;
     const st = findLeaf(ctx, ctx.aperture.toVpn(iova));
@@ -416,6 +490,37 @@ export class PageTable<A = unknown> {
   /** A granule-aligned bigint in granules; exact because every address here is below 2^64. */
   private toUnits(v: bigint): number {
     return v < 9007199254740992n ? Number(v) / this.gNum : Number(v >> this.gBig);
+  }
+
+  private needDirty(what: string): void {
+    if (!this.ctx.dirty)
+      throw new PtError(
+        "EOPNOTSUPP",
+        `${what}: format ${this.format.name} (${this.format.config}) has no dirty tracking`,
+      );
+  }
+
+  /** Checks a range argument (bigints, nonzero, aligned to 2^lg2, in the aperture); returns [vpn, end). */
+  private rangeArgs(what: string, iova: bigint, size: bigint, lg2: number): [number, number] {
+    const ctx = this.ctx;
+    needBigint(what, "iova", iova);
+    needBigint(what, "size", size);
+    this.checkSize(what, size);
+    needAligned(what, "iova", iova, lg2);
+    needAligned(what, "size", size, lg2);
+    ctx.aperture.checkRange(what, iova, size);
+    const vpn = ctx.aperture.toVpn(iova);
+    return [vpn, vpn + this.toUnits(size)];
+  }
+
+  /** Runs `op` with the caller's gather, or with the internal one and syncs it before returning. */
+  private synced<R>(gather: Gather | undefined, op: (g: Gather) => R): R {
+    const g = gather ?? this.gather;
+    try {
+      return op(g);
+    } finally {
+      if (!gather && !g.isEmpty()) g.sync();
+    }
   }
 
   private checkSize(what: string, size: bigint): void {

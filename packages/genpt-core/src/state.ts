@@ -32,7 +32,24 @@ export class PtState {
     this.w = mem.chunk(pa);
     this.off = mem.wordIndex(pa);
     this.tableVpn = tableVpn;
+    this.aim(entries, start, end);
+  }
+
+  /**
+   * Points at a private copy `w` of `count` slots from `first` of a table translating `tableVpn`, which is
+   * not in memory yet (pa < 0): split and cut build an entry's replacement here, then install it.
+   */
+  enterCopy(w: Uint32Array, first: number, tableVpn: number): void {
+    this.pa = -1;
+    this.w = w;
+    this.off = -first * this.ctx.lay.wpe;
+    this.tableVpn = tableVpn;
+  }
+
+  /** Sets index and endIndex to the slots of [start, end), within the table's `entries`. */
+  aim(entries: number, start: number, end: number): void {
     const unit = this.ctx.lay.itemUnits[this.level]!;
+    const tableVpn = this.tableVpn;
     this.index = start > tableVpn ? Math.floor((start - tableVpn) / unit) : 0;
     const last = Math.ceil((end - tableVpn) / unit);
     this.endIndex = Math.min(last, entries);
