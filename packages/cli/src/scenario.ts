@@ -1,4 +1,5 @@
-// Scenarios: a JSON file naming a format, its config, and steps (map, unmap, dma, dirty, dump, expect).
+// Scenarios: a JSON file naming a format, its config, and steps (map, unmap, dma, dirty, cut, split, merge,
+// startDirtyLog, stopDirtyLog, dump, expect).
 // load() validates every field and names the step and field on error; run() executes the steps against
 // the core and a simulated device, printing one line per step.
 import { readFileSync } from "node:fs";
@@ -14,6 +15,11 @@ export type Step =
   | { op: "unmap"; iova: bigint; size: bigint; expectError?: string }
   | { op: "dma"; iova: bigint; size: bigint; access: "read" | "write"; expectError?: string }
   | { op: "dirty"; iova: bigint; size: bigint; noClear: boolean; expectError?: string }
+  | { op: "cut"; iova: bigint; expectError?: string }
+  | { op: "split"; iova: bigint; size: bigint; expectError?: string }
+  | { op: "merge"; iova: bigint; size: bigint; dirty: "refuse" | "carry"; expectError?: string }
+  | { op: "startDirtyLog"; iova: bigint; size: bigint; split: boolean; expectError?: string }
+  | { op: "stopDirtyLog"; iova: bigint; size: bigint; merge: boolean; expectError?: string }
   | { op: "dump" }
   | {
       op: "expect";
@@ -33,7 +39,19 @@ export interface Scenario {
   readonly steps: Step[];
 }
 
-const OPS = ["map", "unmap", "dma", "dirty", "dump", "expect"];
+const OPS = [
+  "map",
+  "unmap",
+  "dma",
+  "dirty",
+  "cut",
+  "split",
+  "merge",
+  "startDirtyLog",
+  "stopDirtyLog",
+  "dump",
+  "expect",
+];
 
 export function loadScenario(path: string): Scenario {
   let text: string;
@@ -101,6 +119,20 @@ function parseStep(raw: unknown, where: string): Step {
     }
     case "dirty":
       return { op, iova: u("iova"), size: u("size"), noClear: s.noClear === true, expectError };
+    case "cut":
+      return { op, iova: u("iova"), expectError };
+    case "split":
+      return { op, iova: u("iova"), size: u("size"), expectError };
+    case "merge": {
+      const dirty = s.dirty ?? "refuse";
+      if (dirty !== "refuse" && dirty !== "carry")
+        throw new UserError(`${where}.dirty: ${JSON.stringify(dirty)} is not "refuse" or "carry"`);
+      return { op, iova: u("iova"), size: u("size"), dirty, expectError };
+    }
+    case "startDirtyLog":
+      return { op, iova: u("iova"), size: u("size"), split: asBool(s.split, `${where}.split`), expectError };
+    case "stopDirtyLog":
+      return { op, iova: u("iova"), size: u("size"), merge: asBool(s.merge, `${where}.merge`), expectError };
     case "dump":
       return { op };
     default: {
@@ -174,6 +206,13 @@ function asArray(v: unknown, where: string): unknown[] {
   if (!Array.isArray(v)) throw new UserError(`${where}: expected an array`);
   return v;
 }
+/** An optional flag: absent is false. */
+function asBool(v: unknown, where: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean")
+    throw new UserError(`${where}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
 function asString(v: unknown, where: string): string {
   if (typeof v !== "string") throw new UserError(`${where}: expected a string, got ${JSON.stringify(v)}`);
   return v;
@@ -185,6 +224,17 @@ export interface ScenarioRun {
 }
 
 const hx = (v: bigint) => `0x${v.toString(16)}`;
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+/** "1 entry split, 513 tables allocated" for a SplitResult. */
+const splitLine = (r: { entries: number; tables: number }) =>
+  r.entries === 0 && r.tables === 0
+    ? "nothing to split"
+    : `${count(r.entries, "entry", "entries")} split, ${count(r.tables, "table", "tables")} allocated`;
+/** "1 entry written, 513 tables freed" for a MergeResult. */
+const mergeLine = (r: { entries: number; tables: number }) =>
+  r.entries === 0 && r.tables === 0
+    ? "nothing to merge"
+    : `${count(r.entries, "entry", "entries")} written, ${count(r.tables, "table", "tables")} freed`;
 
 /** Runs every step, printing one line each. The caller destroys `pt`. */
 export function runScenario(sc: Scenario, print: (line: string) => void): ScenarioRun {
@@ -259,6 +309,36 @@ export function runScenario(sc: Scenario, print: (line: string) => void): Scenar
           return lastDirty.length === 0
             ? "nothing dirty"
             : lastDirty.map((d) => `${hx(d.iova)}+${bytes(d.size)}`).join(", ");
+        });
+        continue;
+      case "cut":
+        attempt(hx(step.iova), () =>
+          pt.cut(step.iova)
+            ? `entry split (census: ${censusLine(pt.census().leaves)})`
+            : "already an entry boundary or unmapped, nothing to do",
+        );
+        continue;
+      case "split":
+        attempt(`${hx(step.iova)} ${bytes(step.size)}`, () =>
+          splitLine(pt.splitBlocks(step.iova, step.size)),
+        );
+        continue;
+      case "merge":
+        attempt(
+          `${hx(step.iova)} ${bytes(step.size)}${step.dirty === "carry" ? " carrying dirty" : ""}`,
+          () => mergeLine(pt.mergePages(step.iova, step.size, { dirty: step.dirty })),
+        );
+        continue;
+      case "startDirtyLog":
+        attempt(`${hx(step.iova)} ${bytes(step.size)}${step.split ? " split" : ""}`, () => {
+          const r = pt.startDirtyLog(step.iova, step.size, { split: step.split });
+          return `${step.split ? `${splitLine(r)}, ` : ""}dirty bits cleared`;
+        });
+        continue;
+      case "stopDirtyLog":
+        attempt(`${hx(step.iova)} ${bytes(step.size)}${step.merge ? " merge" : ""}`, () => {
+          const r = pt.stopDirtyLog(step.iova, step.size, { merge: step.merge });
+          return step.merge ? mergeLine(r) : "stopped, tables left as they are";
         });
         continue;
       case "dump":

@@ -30,6 +30,13 @@ export interface CheckOptions {
    * state until the invalidation lands. Anything else is a bug.
    */
   previous?: IntervalModel;
+  /**
+   * A check inside a break-before-make window (format.resize "break-before-make", from Iommu's onFlush
+   * while cut, splitBlocks or mergePages replaces a live leaf): where the model maps, a fault from the
+   * device and an unmapped answer from pt.iovaToPhys are accepted (the entry is briefly absent); any
+   * translation that is made must still be the model's (or `previous`'s). Anything else is a bug.
+   */
+  breakWindow?: boolean;
   /** Compare read/write permissions (default true); turn off for walkers that ignore them (v7s MediaTek). */
   permissions?: boolean;
 }
@@ -54,7 +61,7 @@ export function check(
   const perms = opts.permissions !== false;
   const iovas = [...candidates(pt, model, iommu, opts)].sort(compareBig);
   for (const iova of iovas) {
-    const bad = checkOne(pt, model, iommu, iova, perms, opts.previous);
+    const bad = checkOne(pt, model, iommu, iova, perms, opts.previous, opts.breakWindow === true);
     if (bad !== undefined) return bad;
   }
   return { ok: true, checked: iovas.length };
@@ -67,6 +74,7 @@ function checkOne(
   iova: bigint,
   perms: boolean,
   previous: IntervalModel | undefined,
+  breakWindow: boolean,
 ): CheckResult | undefined {
   const want = model.lookup(iova);
   const old = previous?.lookup(iova);
@@ -79,7 +87,9 @@ function checkOne(
     device,
     message: `iova ${hex(iova)}: ${message}`,
   });
-  if (cpu !== want?.pa) {
+  // In a break-before-make window a mapped entry may be briefly absent, but never translate elsewhere.
+  const absent = breakWindow && want !== undefined && cpu === undefined;
+  if (cpu !== want?.pa && !absent) {
     const d = iommu.probeDetail(iova, "read");
     return fail(describeDevice(d), d.result.level, "pt.iovaToPhys disagrees with the model");
   }
@@ -88,7 +98,9 @@ function checkOne(
     const r = d.result;
     // In a flush window the old state is allowed too, and that includes not being mapped at all.
     const wasOk = previous !== undefined && (old === undefined ? !r.ok : agrees(r, old, perms));
-    if (!agrees(r, want, perms) && !wasOk) {
+    // In a break-before-make window the entry may be absent, so the device may fault; nothing more.
+    const broken = breakWindow && !r.ok;
+    if (!agrees(r, want, perms) && !wasOk && !broken) {
       const what = !r.ok
         ? "the device faults on a mapped iova"
         : r.pa !== want.pa
