@@ -27,8 +27,21 @@ describe("configuration", () => {
     [{ ...base, stage: 2, ns: true }, /ns .* stage-1 feature/],
     // 4K, start level 0 with oas 40 must concatenate, but 2^(48-39) = 512 tables is past the 16 allowed.
     [{ ...base, stage: 2, oas: 40 }, /needs 512 concatenated tops \(max 16\)/],
+    // SMMU_IDR3.BBML is a 2-bit field with values 0..2.
+    [{ ...base, bbml: 3 }, /bbml 3 is not 0, 1 or 2/],
   ] as [Armv8Config, RegExp][])("%o", (cfg, msg) => {
     expectPtError(() => armv8(cfg), "EINVAL", msg);
+  });
+
+  test("bbml decides the resize discipline: only level 2 replaces a live block in place", () => {
+    expect(armv8(base).resize).toBe("break-before-make");
+    expect(armv8({ ...base, bbml: 0 }).resize).toBe("break-before-make");
+    // Level 1 needs the nT-bit sequence, which genpt does not model: break-before-make is always valid.
+    expect(armv8({ ...base, bbml: 1 }).resize).toBe("break-before-make");
+    expect(armv8({ ...base, bbml: 2 }).resize).toBe("replace");
+    expect(armv8({ ...base, bbml: 2 }).config).toMatch(/bbml2$/);
+    // Arm keeps no hardware status bit outside the attributes: AF is always set, dirty is AP[2] (§1.4).
+    expect(armv8(base).statusBits).toBe(0n);
   });
 
   test("the widest valid configurations build", () => {

@@ -42,7 +42,7 @@ export const cutBoundaries = defineCase({
           window.cut,
         );
     };
-    const d = deviceTable(env, onFlush);
+    const d = deviceTable(env, { onFlush });
     const t = d.t;
     const fmt = env.format;
     const region = t.regions[0]!;

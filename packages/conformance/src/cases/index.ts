@@ -15,7 +15,7 @@ import { mapSimple, mapTableToOa, unmapSplit } from "./mapping.js";
 import { mergeRefusals } from "./merge-refusals.js";
 import { randomMap } from "./random-map.js";
 import { mixed, pgsizeBoundary } from "./regressions.js";
-import { resizeRandom } from "./resize-random.js";
+import { resizeRandom, resizeRandomIncoherent } from "./resize-random.js";
 import { enomemRollback } from "./rollback.js";
 import { simCoherent, simIncoherent } from "./sim.js";
 import { splitEnomem, splitMerge } from "./split-merge.js";
@@ -49,6 +49,7 @@ export const CASES: readonly ConformanceCase[] = [
   mergeRefusals,
   dirtyLog,
   resizeRandom,
+  resizeRandomIncoherent,
   badArgs,
   badRanges,
   overlap,

@@ -15,27 +15,33 @@ export interface DeviceTable {
   readonly iommu: Iommu | undefined;
 }
 
+export interface DeviceOptions {
+  /** Runs in the window before each invalidation lands. */
+  readonly onFlush?: (req: FlushRequest) => void;
+  /** False: an incoherent walker, which sees only what the core writes back (default true). */
+  readonly coherent?: boolean;
+}
+
 /**
- * A table whose flushes reach a sim Iommu (with hardware A/D updates when the format tracks dirty),
- * which calls `onFlush` in the window before each invalidation lands.
+ * A table whose flushes reach a sim Iommu (with hardware A/D updates when the format tracks dirty), or a
+ * plain table when the format has no walker.
  */
-export function deviceTable(
-  env: CaseEnv,
-  onFlush?: (req: FlushRequest) => void,
-  opts: TableOptions = {},
-): DeviceTable {
-  if (!env.walker) return { t: env.table(opts), iommu: undefined };
+export function deviceTable(env: CaseEnv, opts: DeviceOptions = {}): DeviceTable {
+  const coherent = opts.coherent !== false;
+  const table: TableOptions = coherent ? {} : { features: { incoherent: true } };
+  if (!env.walker) return { t: env.table(table), iommu: undefined };
   const iommu = new Iommu({
     mem: env.mem,
     walker: env.walker,
     root: 0n,
     topLevel: 0,
+    coherent,
     dirtyTracking: env.format.dirty !== undefined,
     geometry: env.format.geometry,
     pageLg2: env.format.geometry.levels[0]!.itemLg2,
-    ...(onFlush ? { onFlush } : {}),
+    ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
   });
-  const t = env.table({ ...opts, driver: iommu.driver });
+  const t = env.table({ ...table, driver: iommu.driver });
   iommu.attach(t.pt);
   return { t, iommu };
 }
