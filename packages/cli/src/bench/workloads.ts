@@ -150,7 +150,103 @@ export function workloads(fmt: PtFormat<unknown>): { list: Workload[]; tables: P
     },
     target: 40,
   });
+  list.push(...splitMerge(fmt, mk(64n * MiB), sizes, base));
   return { list, tables };
+}
+
+/**
+ * Split 1 GiB of blocks into smallest pages, and merge it back, in ns per resulting page. The block is the
+ * item size of level 1 (2M with a 4K granule, 32M/512M with 16K/64K, 1M sections on v7s); none when the
+ * format has no leaf of that size or it exceeds 1 GiB. Each block is mapped by its own call with the OA one
+ * block past the IOVA, so no larger leaf (1G, supersection, AMD replicated) can hold the range, then or
+ * after a merge. The table's leaves are checked once by census, and every split and merge by its counts,
+ * so that a broken core fails rather than producing a fast bogus figure.
+ */
+function splitMerge(
+  fmt: PtFormat<unknown>,
+  pt: PageTable<unknown>,
+  sizes: readonly bigint[],
+  base: bigint,
+): Workload[] {
+  const level1 = fmt.geometry.levels[1];
+  if (!level1?.leafLg2.includes(level1.itemLg2)) return [];
+  const blockLg2 = level1.itemLg2;
+  const block = 1n << BigInt(blockLg2);
+  if (block > GiB || !sizes.includes(block)) return [];
+  const g = pt.info().granule;
+  const gLg2 = log2(g);
+  const pages = Number(GiB / g);
+  const blocks = Number(GiB / block);
+  const what = `${fmt.name}: 1 GiB of ${sizeName(block)} blocks`;
+  const expectLeaves = (after: string, lg2: number, count: number) => {
+    const c = pt.census();
+    const kinds = Object.keys(c.leaves).length;
+    if (kinds !== 1 || c.leaves[lg2] !== count || c.mappedBytes !== GiB)
+      throw new Error(
+        `bench ${what}: after ${after}, expected ${count} leaves of ${sizeName(1n << BigInt(lg2))} ` +
+          `mapping 1 GiB, census has ${JSON.stringify(c.leaves)} mapping ${c.mappedBytes} bytes`,
+      );
+  };
+  // Every block becomes one table of smallest pages, and every table one block again.
+  const expectCounts = (op: string, r: { entries: number; tables: number } | undefined) => {
+    if (r?.entries !== blocks || r.tables !== blocks)
+      throw new Error(
+        `bench ${what}: ${op} replaced ${r?.entries} entries and ${r?.tables} tables, expected ${blocks} of each`,
+      );
+  };
+
+  for (let o = 0n; o < GiB; o += block) pt.map(base + o, base + block + o, block, RW);
+  expectLeaves("mapping", blockLg2, blocks);
+  expectCounts("splitBlocks", pt.splitBlocks(base, GiB));
+  expectLeaves("splitBlocks", gLg2, pages);
+  expectCounts("mergePages", pt.mergePages(base, GiB));
+  expectLeaves("mergePages", blockLg2, blocks);
+
+  let last: { entries: number; tables: number } | undefined;
+  const took = (op: string) => {
+    const r = last;
+    last = undefined;
+    if (r) expectCounts(op, r); // else the timed call threw, and tinybench reports that
+  };
+  return [
+    {
+      name: `split 1 GiB of ${sizeName(block)} blocks`,
+      unit: "page",
+      unitsPerCall: pages,
+      fn: () => {
+        last = pt.splitBlocks(base, GiB);
+      },
+      afterEach: () => {
+        took("splitBlocks");
+        expectCounts("mergePages (restore)", pt.mergePages(base, GiB));
+      },
+    },
+    {
+      name: `merge 1 GiB back to ${sizeName(block)}`,
+      unit: "page",
+      unitsPerCall: pages,
+      beforeEach: () => expectCounts("splitBlocks (restore)", pt.splitBlocks(base, GiB)),
+      fn: () => {
+        last = pt.mergePages(base, GiB);
+      },
+      afterEach: () => took("mergePages"),
+    },
+  ];
+}
+
+function log2(x: bigint): number {
+  return x.toString(2).length - 1;
+}
+
+/** 4096n -> "4K", 2 MiB -> "2M", 1 GiB -> "1G". */
+function sizeName(bytes: bigint): string {
+  for (const [shift, suffix] of [
+    [30n, "G"],
+    [20n, "M"],
+    [10n, "K"],
+  ] as const)
+    if (bytes >= 1n << shift && bytes % (1n << shift) === 0n) return `${bytes >> shift}${suffix}`;
+  return `${bytes}`;
 }
 
 /** Dirties every leaf item of the table by applying the format's make-dirty bits to raw memory. */
