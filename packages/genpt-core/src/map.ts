@@ -311,13 +311,14 @@ function fillLinear<A>(
   const hi1 = leafHi(pfn + size);
   const step = (hi1 - hi0) * 4294967296 + (lo1 - lo0);
   if (step <= 0 || step >= 4294967296) return false;
+  // The low word carries into the high one; kept apart, since the high word may hold bits above 2^53
+  // (AMD's IR/IW/FC at 60..62).
   const last = pfn + (count - 1) * size;
-  const v0 = hi0 * 4294967296 + lo0;
-  const vLast = v0 + (count - 1) * step;
-  if (vLast >= 2 ** 53) return false;
-  if (leafLo(last) !== vLast % 4294967296) return false;
-  if (wpe === 2 && leafHi(last) !== Math.floor(vLast / 4294967296)) return false;
-  if (wpe === 1 && vLast >= 4294967296) return false;
+  const lastLo = lo0 + (count - 1) * step;
+  const carry = Math.floor(lastLo / 4294967296);
+  if (leafLo(last) !== lastLo % 4294967296) return false;
+  if (wpe === 2 && leafHi(last) !== hi0 + carry) return false;
+  if (wpe === 1 && carry !== 0) return false;
   const w = st.w;
   let lo = lo0;
   let hi = hi0;

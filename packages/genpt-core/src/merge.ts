@@ -13,6 +13,13 @@ import { bestSize } from "./layout.js";
 import { carryFor, cleanHi, cleanLo, installSlots, isDirty } from "./resize.js";
 import { collectTables } from "./tree.js";
 
+/** A linear run's next cleaned words and the low word's step per item. */
+interface Linear {
+  readonly lo: number;
+  readonly hi: number;
+  readonly step: number;
+}
+
 export interface MergeResult {
   /** Leaf entries written, each replacing smaller entries or a table. */
   readonly entries: number;
@@ -27,6 +34,8 @@ interface MergeJob {
   readonly gather: Gather;
   entries: number;
   tables: number;
+  /** One reusable plan per level. */
+  readonly plans: Plan[];
 }
 
 // Slot classes of a plan; 0 (the default) is a slot no run may take: empty, a table, dirty, partial.
@@ -34,29 +43,68 @@ const REAL = 1;
 /** A table pointer whose whole table can become one leaf here. */
 const VIRTUAL = 2;
 
-/** One table read for merging: per slot in [i0, i1), its class, OA, run and carried state. */
-interface Plan {
-  readonly level: number;
-  readonly pa: number;
-  readonly tableVpn: number;
-  readonly i0: number;
-  readonly i1: number;
-  readonly cls: Uint8Array;
-  readonly oa: Float64Array;
-  /** Run number of each slot; slots of one run are consecutive. */
-  readonly run: Int32Array;
+/**
+ * One table read for merging: per slot in [i0, i1), its class, OA, run and carried state. One plan per
+ * level is reused for every table of that level (only one is ever live), since allocating its arrays
+ * per table would cost more than reading the table.
+ */
+class Plan {
+  level = 0;
+  pa = 0;
+  tableVpn = 0;
+  i0 = 0;
+  i1 = 0;
+  cls: Uint8Array;
+  oa: Float64Array;
+  /** Run number of each slot (-1: none); slots of one run are consecutive. */
+  run: Int32Array;
   /** Attributes of each run. */
-  readonly runAttrs: unknown[];
+  runAttrs: unknown[] = [];
   /** For REAL slots, the first slot and item count of the entry they belong to. */
-  readonly entryFirst: Int32Array;
-  readonly entryK: Int32Array;
+  entryFirst: Int32Array;
+  entryK: Int32Array;
   /** For VIRTUAL slots, the child table. */
-  readonly child: Float64Array;
-  readonly dirty: Uint8Array;
-  readonly sLo: Uint32Array;
-  readonly sHi: Uint32Array;
+  child: Float64Array;
+  dirty: Uint8Array;
+  sLo: Uint32Array;
+  sHi: Uint32Array;
   /** Set when the whole table is one run aligned to its span: the leaf its parent may put in its place. */
   uniform: { oa: number; attrs: unknown; dirty: boolean; sLo: number; sHi: number } | undefined;
+
+  constructor(n: number) {
+    this.cls = new Uint8Array(n);
+    this.oa = new Float64Array(n);
+    this.run = new Int32Array(n);
+    this.entryFirst = new Int32Array(n);
+    this.entryK = new Int32Array(n);
+    this.child = new Float64Array(n);
+    this.dirty = new Uint8Array(n);
+    this.sLo = new Uint32Array(n);
+    this.sHi = new Uint32Array(n);
+  }
+
+  /** Readies the plan for slots [i0, i1) of the table at `pa`. */
+  reset(level: number, pa: number, tableVpn: number, i0: number, i1: number): void {
+    this.level = level;
+    this.pa = pa;
+    this.tableVpn = tableVpn;
+    this.i0 = i0;
+    this.i1 = i1;
+    this.cls.fill(0, 0, i1 - i0);
+    this.run.fill(-1, 0, i1 - i0);
+    this.runAttrs.length = 0;
+    this.uniform = undefined;
+  }
+}
+
+/** The reusable plan for `level`, with room for `n` slots. */
+function planFor(job: MergeJob, level: number, n: number): Plan {
+  let plan = job.plans[level];
+  if (!plan || plan.cls.length < n) {
+    plan = new Plan(n);
+    job.plans[level] = plan;
+  }
+  return plan;
 }
 
 export function mergeRange(
@@ -66,7 +114,7 @@ export function mergeRange(
   carryDirty: boolean,
   gather: Gather,
 ): MergeResult {
-  const job: MergeJob = { start, end, carryDirty, gather, entries: 0, tables: 0 };
+  const job: MergeJob = { start, end, carryDirty, gather, entries: 0, tables: 0, plans: [] };
   const top = ctx.top;
   if (start < ctx.coverage(top.level)) {
     const plan = planTable(ctx, job, top.level, top.pa, 0, ctx.entriesAt(top.level, true), true);
@@ -91,24 +139,8 @@ function planTable(
   const i0 = job.start > tableVpn ? Math.floor((job.start - tableVpn) / unit) : 0;
   const i1 = Math.min(entries, Math.ceil((job.end - tableVpn) / unit));
   const n = i1 - i0;
-  const plan: Plan = {
-    level,
-    pa,
-    tableVpn,
-    i0,
-    i1,
-    cls: new Uint8Array(n),
-    oa: new Float64Array(n),
-    run: new Int32Array(n).fill(-1),
-    runAttrs: [],
-    entryFirst: new Int32Array(n),
-    entryK: new Int32Array(n),
-    child: new Float64Array(n),
-    dirty: new Uint8Array(n),
-    sLo: new Uint32Array(n),
-    sHi: new Uint32Array(n),
-    uniform: undefined,
-  };
+  const plan = planFor(job, level, n);
+  plan.reset(level, pa, tableVpn, i0, i1);
   const itemLg2 = lay.itemShift[level]! + lay.g;
   const itemIsLeaf = lay.levelOfSize[lay.itemShift[level]!] === level;
   const w = mem.chunk(pa);
@@ -117,11 +149,51 @@ function planTable(
   let run = -1;
   let attrs: unknown;
   let nextOa = -1;
+  // While a run of single-item leaves has a linear encoding, the next slot continues it exactly when
+  // its cleaned words are the last ones plus the step, which needs no format call (lin < 0: not known).
+  let lin = false;
+  let linLo = 0;
+  let linHi = 0;
+  let step = 0;
+  const d = ctx.dirty;
+  const { statusLo, statusHi } = ctx;
   for (let i = i0; i < i1; ) {
     const x = i - i0;
     const p = off + i * wpe;
     const lo = w[p]!;
     const hi = wpe === 2 ? w[p + 1]! : 0;
+    if (lin && (lo | hi) !== 0) {
+      let clo = lo;
+      let chi = hi;
+      const dirty = d !== undefined && (lo & d.maskLo) === d.valLo && (hi & d.maskHi) === d.valHi;
+      if (dirty) {
+        clo = ((lo & d.cleanKeepLo) | d.cleanSetLo) >>> 0;
+        chi = ((hi & d.cleanKeepHi) | d.cleanSetHi) >>> 0;
+      }
+      if (
+        (clo & ~statusLo) >>> 0 === linLo &&
+        (chi & ~statusHi) >>> 0 === linHi &&
+        (!dirty || job.carryDirty)
+      ) {
+        plan.cls[x] = REAL;
+        plan.oa[x] = nextOa;
+        plan.run[x] = run;
+        plan.entryFirst[x] = i;
+        plan.entryK[x] = 1;
+        plan.dirty[x] = dirty ? 1 : 0;
+        plan.sLo[x] = clo & statusLo;
+        plan.sHi[x] = chi & statusHi;
+        nextOa += unit;
+        linLo += step;
+        if (linLo >= 4294967296) {
+          linLo -= 4294967296;
+          linHi++;
+        }
+        i++;
+        continue;
+      }
+    }
+    lin = false;
     const kind = fmt.kind(lo, hi, level);
     if (kind === TABLE) {
       const childPa = fmt.tablePa(lo, hi, level);
@@ -216,6 +288,15 @@ function planTable(
     }
     nextOa = eoa + k * unit;
     i = stop;
+    if (k === 1 && i < i1) {
+      const l = linearFrom(ctx, attrs, level, nextOa, i1 - i);
+      if (l) {
+        lin = true;
+        linLo = l.lo;
+        linHi = l.hi;
+        step = l.step;
+      }
+    }
   }
   if (!isTop && i0 === 0 && i1 === entries && n > 0 && plan.run[0] === 0 && plan.run[n - 1] === 0) {
     const span = entries * unit;
@@ -232,6 +313,27 @@ function planTable(
     }
   }
   return plan;
+}
+
+/**
+ * The cleaned words of a single-item leaf at `oa` under `attrs`, and the step of the low word to the
+ * next, when the next `count` items are linear in the OA (checked at both ends, as fillLinear does);
+ * undefined when they are not.
+ */
+function linearFrom(ctx: Ctx, attrs: unknown, level: number, oa: number, count: number): Linear | undefined {
+  const { fmt, lay } = ctx;
+  const unit = lay.itemUnits[level]!;
+  const lg2 = lay.itemShift[level]! + lay.g;
+  const lo = (at: number) => (fmt.leafLo(at, lg2, level, attrs) & ~ctx.statusLo) >>> 0;
+  const hi = (at: number) => (fmt.leafHi(at, lg2, level, attrs) & ~ctx.statusHi) >>> 0;
+  const lo0 = lo(oa);
+  const hi0 = hi(oa);
+  const step = (hi(oa + unit) - hi0) * 4294967296 + (lo(oa + unit) - lo0);
+  if (step <= 0 || step >= 4294967296) return undefined;
+  const lastLo = lo0 + (count - 1) * step;
+  const at = oa + (count - 1) * unit;
+  if (lo(at) !== lastLo % 4294967296 || hi(at) !== hi0 + Math.floor(lastLo / 4294967296)) return undefined;
+  return { lo: lo0, hi: hi0, step };
 }
 
 /** Rewrites every run of the plan with the largest entries its level can hold. */
