@@ -18,6 +18,7 @@ import {
   itemDirty,
   itemWord,
   leafEntries,
+  undeclaredBits,
 } from "../support/resize.js";
 
 const RW = Prot.READ | Prot.WRITE;
@@ -64,9 +65,17 @@ export const cutBoundaries = defineCase({
           eq(entry?.size, size, `one ${show(size)} entry before the cut`, iova);
           if (fmt.dirty) {
             t.pt.readAndClearDirty(iova, size);
-            t.pt.setDirty(iova + size - g);
+            // A DMA write sets whatever the hardware sets (dirty, accessed); without a device, setDirty.
+            const at = iova + size - g;
+            if (d.iommu) check(d.iommu.dma(at, 8n, "write").ok, "DMA write to the entry faults", at);
+            else t.pt.setDirty(at);
           }
           const orig = entryItems(t.pt, locate(t.pt, iova)!);
+          for (const it of orig) {
+            const extra = undeclaredBits(fmt, it);
+            if (extra !== 0n)
+              fail(`bits ${show(extra)} of the entry are neither attributes nor declared statusBits`, iova);
+          }
           const carried = carriedState(fmt, orig);
           const cut = env.at(iova + off);
           t.rec.reset();

@@ -133,6 +133,24 @@ export function attrsKey(fmt: PtFormat<unknown>, it: RawItem, at: RawItem): stri
   return `${fmt.leafLo(oa, sizeLg2, at.level, attrs)}:${fmt.leafHi(oa, sizeLg2, at.level, attrs)}`;
 }
 
+/**
+ * Bits of a leaf item that neither its attributes (re-encoded through attrsFromEntry) nor the format's
+ * statusBits account for, its dirty state aside: a piece built from the attributes would lose them.
+ */
+export function undeclaredBits(fmt: PtFormat<unknown>, it: RawItem): bigint {
+  const v = cleaned(fmt, word(it)) & ~fmt.statusBits;
+  const attrs = fmt.attrsFromEntry(Number(v & 0xffff_ffffn), Number(v >> 32n), it.level);
+  const sizeLg2 = fmt.leafLg2(it.lo, it.hi, it.level);
+  const oa = fmt.leafOa(it.lo, it.hi, it.level);
+  const k = 2 ** (sizeLg2 - fmt.geometry.levels[it.level]!.itemLg2);
+  const itemOa = fmt.replicatedContig
+    ? oa
+    : oa + (it.index % k) * 2 ** (fmt.geometry.levels[it.level]!.itemLg2 - fmt.geometry.levels[0]!.itemLg2);
+  const lo = fmt.leafLo(itemOa, sizeLg2, it.level, attrs);
+  const hi = fmt.leafHi(itemOa, sizeLg2, it.level, attrs);
+  return v ^ ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+}
+
 /** The 64-bit value of a raw item. */
 export function itemWord(it: RawItem): bigint {
   return word(it);
