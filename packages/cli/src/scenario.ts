@@ -225,16 +225,18 @@ export interface ScenarioRun {
 
 const hx = (v: bigint) => `0x${v.toString(16)}`;
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-/** "1 entry split, 513 tables allocated" for a SplitResult. */
-const splitLine = (r: { entries: number; tables: number }) =>
+/** A split's or merge's result: "1 entry split, 513 tables allocated", or "nothing to split". */
+const resizeLine = (
+  r: { entries: number; tables: number },
+  op: string,
+  entryVerb: string,
+  tableVerb: string,
+) =>
   r.entries === 0 && r.tables === 0
-    ? "nothing to split"
-    : `${count(r.entries, "entry", "entries")} split, ${count(r.tables, "table", "tables")} allocated`;
-/** "1 entry written, 513 tables freed" for a MergeResult. */
-const mergeLine = (r: { entries: number; tables: number }) =>
-  r.entries === 0 && r.tables === 0
-    ? "nothing to merge"
-    : `${count(r.entries, "entry", "entries")} written, ${count(r.tables, "table", "tables")} freed`;
+    ? `nothing to ${op}`
+    : `${count(r.entries, "entry", "entries")} ${entryVerb}, ${count(r.tables, "table", "tables")} ${tableVerb}`;
+const splitLine = (r: { entries: number; tables: number }) => resizeLine(r, "split", "split", "allocated");
+const mergeLine = (r: { entries: number; tables: number }) => resizeLine(r, "merge", "written", "freed");
 
 /** Runs every step, printing one line each. The caller destroys `pt`. */
 export function runScenario(sc: Scenario, print: (line: string) => void): ScenarioRun {

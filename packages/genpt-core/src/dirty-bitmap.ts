@@ -1,6 +1,6 @@
 // The iommufd-style dirty bitmap: one bit per page of a chosen size, set from the merged dirty ranges.
 import { hex, PtError } from "@genpt/alloc";
-import type { DirtyOptions } from "./page-table.js";
+import type { DirtyOptions } from "./options.js";
 
 export function setBitmap(
   bm: NonNullable<DirtyOptions["bitmap"]>,

@@ -3,7 +3,7 @@
 import { PtError } from "@genpt/alloc";
 import type { PtFormat } from "./format.js";
 import { vaBitsAtTop } from "./layout.js";
-import type { PtFeatures } from "./page-table.js";
+import type { PtFeatures } from "./options.js";
 
 export function resolveFeatures(fmt: PtFormat<unknown>, f: PtFeatures): Required<PtFeatures> {
   const geo = fmt.geometry;

@@ -23,18 +23,17 @@ export type { MergeResult } from "./merge.js";
 export { mock32Walker, mock64Walker } from "./mock/mock-walker.js";
 export { mock32 } from "./mock/mock32.js";
 export { type MockAttrs, mock64 } from "./mock/mock64.js";
-export {
-  type CreateOptions,
-  createPageTable,
-  type DirtyLogStartOptions,
-  type DirtyLogStopOptions,
-  type DirtyOptions,
-  type MapOptions,
-  type MergeOptions,
-  PageTable,
-  type PtFeatures,
-  type PtInfo,
-} from "./page-table.js";
+export type {
+  CreateOptions,
+  DirtyLogStartOptions,
+  DirtyLogStopOptions,
+  DirtyOptions,
+  MapOptions,
+  MergeOptions,
+  PtFeatures,
+  PtInfo,
+} from "./options.js";
+export { createPageTable, PageTable } from "./page-table.js";
 export { checkProt, PROT_ALL, Prot, protName } from "./prot.js";
 export type { SlotSnapshot, TableSnapshot } from "./snapshot.js";
 export type { SplitResult } from "./split.js";

@@ -24,6 +24,8 @@ export interface Layout {
   readonly levelOfSize: Int8Array;
   /** nextLarger[s] = the next allowed size above s, or 64 when none. */
   readonly nextLarger: Int8Array;
+  /** largestAt[level] = the largest allowed size (lg2 granules) held at that level, or -1. */
+  readonly largestAt: Int8Array;
 }
 
 /** VA bits covered when the top table is at `level`. */
@@ -110,6 +112,8 @@ export function makeLayout<A>(fmt: PtFormat<A>, narrow?: readonly number[]): Lay
   }
   const nextLarger = new Int8Array(65).fill(64);
   for (let i = 0; i + 1 < sizes.length; i++) nextLarger[sizes[i]!] = sizes[i + 1]!;
+  const largestAt = new Int8Array(geo.maxTopLevel + 1).fill(-1);
+  for (const s of sizes) largestAt[levelOfSize[s]!] = s;
   return {
     g,
     wpe: geo.entryBytes === 8 ? 2 : 1,
@@ -124,6 +128,7 @@ export function makeLayout<A>(fmt: PtFormat<A>, narrow?: readonly number[]): Lay
     bestAtMost,
     levelOfSize,
     nextLarger,
+    largestAt,
   };
 }
 

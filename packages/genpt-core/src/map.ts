@@ -8,31 +8,54 @@ import type { Ctx } from "./ctx.js";
 import { EMPTY, LEAF, TABLE } from "./format.js";
 import type { Gather } from "./gather.js";
 import { bestSize, type Layout } from "./layout.js";
+import { type Carry, leafHiWith, leafLoWith, NO_CARRY } from "./resize.js";
 import type { PtState } from "./state.js";
 import { growTop, publishTop } from "./top.js";
 import { collectTables, subtreeHasLeaf } from "./tree.js";
 
-export interface MapJob<A> {
+/**
+ * One map walk. As a Carry it is applied to every leaf word written: the identity for map; for a split
+ * or cut, the status bits and dirty state the old entry carried.
+ */
+export interface MapJob<A> extends Carry {
   vpn: number;
   pfn: number;
   readonly end: number;
   readonly attrs: A;
   /** The page sizes to pick from: the table's own, or only the smallest when splitting. */
   readonly lay: Layout;
-  /**
-   * Applied to every leaf word written, as (word & keep) | set: the identity for map; for a split or cut,
-   * the status bits and dirty state the old entry carried.
-   */
-  readonly keepLo: number;
-  readonly keepHi: number;
-  readonly setLo: number;
-  readonly setHi: number;
   /** (table pa, first index, count) triples written in tables that existed before the call. */
   readonly undoRuns: number[];
   /** Table pointers overwritten by a leaf (their subtree held no leaf), restored on failure. */
   readonly undoPtrs: Array<{ pa: number; index: number; lo: number; hi: number }>;
   /** Tables unlinked by those overwrites, with the granule span each covered, gathered on success. */
   readonly replaced: Array<{ table: number; level: number; vpn: number; span: number }>;
+}
+
+/** A walk mapping [vpn, end) to pfn with `lay`'s sizes, leaves written with `carry`. */
+export function newMapJob<A>(
+  vpn: number,
+  pfn: number,
+  end: number,
+  attrs: A,
+  lay: Layout,
+  carry: Carry = NO_CARRY,
+): MapJob<A> {
+  const { keepLo, keepHi, setLo, setHi } = carry;
+  return {
+    vpn,
+    pfn,
+    end,
+    attrs,
+    lay,
+    keepLo,
+    keepHi,
+    setLo,
+    setHi,
+    undoRuns: [],
+    undoPtrs: [],
+    replaced: [],
+  };
 }
 
 export function mapRange<A>(
@@ -43,20 +66,7 @@ export function mapRange<A>(
   attrs: A,
   gather: Gather,
 ): void {
-  const job: MapJob<A> = {
-    vpn,
-    pfn,
-    end: vpn + n,
-    attrs,
-    lay: ctx.lay,
-    keepLo: -1,
-    keepHi: -1,
-    setLo: 0,
-    setHi: 0,
-    undoRuns: [],
-    undoPtrs: [],
-    replaced: [],
-  };
+  const job = newMapJob(vpn, pfn, vpn + n, attrs, ctx.lay);
   const old = ctx.top;
   const need = topLevelNeeded(ctx, vpn, pfn, n);
   const cp = ctx.alloc.checkpoint();
@@ -221,7 +231,7 @@ function writeLeaves<A>(
 ): void {
   const fmt = ctx.fmt;
   const lay = ctx.lay;
-  const { pfn, attrs, keepLo, keepHi, setLo, setHi } = job;
+  const { pfn, attrs } = job;
   const level = st.level;
   const wpe = lay.wpe;
   const w = st.w;
@@ -232,9 +242,9 @@ function writeLeaves<A>(
     if (count > 2 && fillLinear(ctx, job, st, p, count, k, size, sizeLg2)) return;
     let oa = pfn;
     for (let e = 0; e < count; e++, oa += size) {
-      const lo = ((fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo) >>> 0;
+      const lo = leafLoWith(fmt, oa, sizeLg2, level, attrs, job);
       if (wpe === 2) {
-        const hi = ((fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi) >>> 0;
+        const hi = leafHiWith(fmt, oa, sizeLg2, level, attrs, job);
         for (let j = 0; j < k; j++, p += 2) {
           w[p] = lo;
           w[p + 1] = hi;
@@ -248,8 +258,8 @@ function writeLeaves<A>(
   const iu = lay.itemUnits[level]!;
   const items = count * k;
   for (let j = 0, oa = pfn; j < items; j++, oa += iu, p += wpe) {
-    w[p] = (fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo;
-    if (wpe === 2) w[p + 1] = (fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi;
+    w[p] = leafLoWith(fmt, oa, sizeLg2, level, attrs, job);
+    if (wpe === 2) w[p + 1] = leafHiWith(fmt, oa, sizeLg2, level, attrs, job);
   }
 }
 
@@ -301,14 +311,11 @@ function fillLinear<A>(
   const fmt = ctx.fmt;
   const level = st.level;
   const wpe = ctx.lay.wpe;
-  const { pfn, attrs, keepLo, keepHi, setLo, setHi } = job;
-  const leafLo = (oa: number) => ((fmt.leafLo(oa, sizeLg2, level, attrs) & keepLo) | setLo) >>> 0;
-  const leafHi = (oa: number) =>
-    wpe === 2 ? ((fmt.leafHi(oa, sizeLg2, level, attrs) & keepHi) | setHi) >>> 0 : 0;
-  const lo0 = leafLo(pfn);
-  const hi0 = leafHi(pfn);
-  const lo1 = leafLo(pfn + size);
-  const hi1 = leafHi(pfn + size);
+  const { pfn, attrs } = job;
+  const lo0 = leafLoWith(fmt, pfn, sizeLg2, level, attrs, job);
+  const hi0 = wpe === 2 ? leafHiWith(fmt, pfn, sizeLg2, level, attrs, job) : 0;
+  const lo1 = leafLoWith(fmt, pfn + size, sizeLg2, level, attrs, job);
+  const hi1 = wpe === 2 ? leafHiWith(fmt, pfn + size, sizeLg2, level, attrs, job) : 0;
   const step = (hi1 - hi0) * 4294967296 + (lo1 - lo0);
   if (step <= 0 || step >= 4294967296) return false;
   // The low word carries into the high one; kept apart, since the high word may hold bits above 2^53
@@ -316,8 +323,8 @@ function fillLinear<A>(
   const last = pfn + (count - 1) * size;
   const lastLo = lo0 + (count - 1) * step;
   const carry = Math.floor(lastLo / 4294967296);
-  if (leafLo(last) !== lastLo % 4294967296) return false;
-  if (wpe === 2 && leafHi(last) !== hi0 + carry) return false;
+  if (leafLoWith(fmt, last, sizeLg2, level, attrs, job) !== lastLo % 4294967296) return false;
+  if (wpe === 2 && leafHiWith(fmt, last, sizeLg2, level, attrs, job) !== hi0 + carry) return false;
   if (wpe === 1 && carry !== 0) return false;
   const w = st.w;
   let lo = lo0;

@@ -10,7 +10,7 @@ import type { Ctx } from "./ctx.js";
 import { LEAF, TABLE } from "./format.js";
 import type { Gather } from "./gather.js";
 import { bestSize } from "./layout.js";
-import { carryFor, cleanHi, cleanLo, installSlots, isDirty } from "./resize.js";
+import { carryFor, cleanHi, cleanLo, installSlots, isDirty, leafHiWith, leafLoWith } from "./resize.js";
 import { collectTables } from "./tree.js";
 
 /** A linear run's next cleaned words and the low word's step per item. */
@@ -359,8 +359,7 @@ function rewriteRun(ctx: Ctx, job: MergeJob, plan: Plan, x: number, e: number): 
   const unit = lay.itemUnits[level]!;
   const shift = lay.itemShift[level]!;
   // The largest size this level holds: a whole-table size belongs to the parent, which declined it.
-  let maxHere = -1;
-  for (const s of lay.sizes) if (lay.levelOfSize[s] === level) maxHere = s;
+  const maxHere = lay.largestAt[level]!;
   if (maxHere < 0) return;
   const attrs = plan.runAttrs[plan.run[x]!];
   for (let j = x; j < e; ) {
@@ -395,8 +394,8 @@ function rewriteRun(ctx: Ctx, job: MergeJob, plan: Plan, x: number, e: number): 
     const lg2 = s + lay.g;
     for (let y = 0; y < k; y++) {
       const oaArg = fmt.replicatedContig ? oa : oa + y * unit;
-      words[y * wpe] = (fmt.leafLo(oaArg, lg2, level, attrs) & carry.keepLo) | carry.setLo;
-      if (wpe === 2) words[y * wpe + 1] = (fmt.leafHi(oaArg, lg2, level, attrs) & carry.keepHi) | carry.setHi;
+      words[y * wpe] = leafLoWith(fmt, oaArg, lg2, level, attrs, carry);
+      if (wpe === 2) words[y * wpe + 1] = leafHiWith(fmt, oaArg, lg2, level, attrs, carry);
     }
     installSlots(ctx, plan.pa, first, k, words, vpn, vpn + k * unit, unlinks, job.gather);
     for (let y = j; y < j + k; y++) {

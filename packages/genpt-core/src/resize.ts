@@ -2,6 +2,7 @@
 // (hardware status bits and the dirty state), and installing replacement slots over live ones under the
 // format's resize discipline (break-before-make, or a plain replace).
 import type { Ctx } from "./ctx.js";
+import type { PtFormat } from "./format.js";
 import type { Gather } from "./gather.js";
 
 /** A leaf's own state, carried into what replaces it as (word & keep) | set. */
@@ -13,6 +14,30 @@ export interface Carry {
 }
 
 export const NO_CARRY: Carry = { keepLo: -1, keepHi: -1, setLo: 0, setHi: 0 };
+
+/** The low word of a leaf item of `attrs` with the carry applied. */
+export function leafLoWith<A>(
+  fmt: PtFormat<A>,
+  oa: number,
+  sizeLg2: number,
+  level: number,
+  attrs: A,
+  c: Carry,
+): number {
+  return ((fmt.leafLo(oa, sizeLg2, level, attrs) & c.keepLo) | c.setLo) >>> 0;
+}
+
+/** The high word of a leaf item of `attrs` with the carry applied. */
+export function leafHiWith<A>(
+  fmt: PtFormat<A>,
+  oa: number,
+  sizeLg2: number,
+  level: number,
+  attrs: A,
+  c: Carry,
+): number {
+  return ((fmt.leafHi(oa, sizeLg2, level, attrs) & c.keepHi) | c.setHi) >>> 0;
+}
 
 /** The low word of a leaf item with its dirty state cleaned (the status bits stay). */
 export function cleanLo(ctx: Ctx, lo: number, hi: number): number {

@@ -8,7 +8,7 @@ import { EMPTY, LEAF } from "./format.js";
 import type { Gather } from "./gather.js";
 import type { Layout } from "./layout.js";
 import { findLeaf } from "./lookup.js";
-import { type MapJob, mapEntries } from "./map.js";
+import { mapEntries, newMapJob } from "./map.js";
 import { carryOfEntry, installSlots, leafAttrs } from "./resize.js";
 
 /** One live leaf entry to replace. */
@@ -123,7 +123,7 @@ function replace(
   runsOf: (t: Target) => number[],
   gather: Gather,
 ): number {
-  const before = ctx.alloc.stats().allocs;
+  const before = ctx.alloc.allocCount();
   const cp = ctx.alloc.checkpoint();
   const built: Uint32Array[] = [];
   try {
@@ -137,7 +137,7 @@ function replace(
     const t = targets[i]!;
     installSlots(ctx, t.pa, t.first, t.k, built[i]!, t.vpn, t.vpn + t.n, false, gather);
   }
-  return ctx.alloc.stats().allocs - before;
+  return ctx.alloc.allocCount() - before;
 }
 
 /** The new contents of the target's slots: `runs` ([start, end) pairs) mapped as the entry mapped them. */
@@ -150,17 +150,7 @@ function build(ctx: Ctx, t: Target, lay: Layout, runs: number[]): Uint32Array {
   for (let r = 0; r < runs.length; r += 2) {
     const start = runs[r]!;
     const end = runs[r + 1]!;
-    const job: MapJob<unknown> = {
-      vpn: start,
-      pfn: t.oa + (start - t.vpn),
-      end,
-      attrs,
-      lay,
-      ...carry,
-      undoRuns: [],
-      undoPtrs: [],
-      replaced: [],
-    };
+    const job = newMapJob(start, t.oa + (start - t.vpn), end, attrs, lay, carry);
     st.aim(t.first + t.k, start, end);
     mapEntries(ctx, job, st, true);
   }

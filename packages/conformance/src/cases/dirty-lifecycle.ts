@@ -2,9 +2,10 @@
 // the whole entry, noClear keeps it, a clearing harvest cleans every item and invalidates the cached
 // translation (so the next write dirties the entry again), and an empty harvest follows.
 import { Prot } from "@genpt/core";
-import { checkDirty, Iommu } from "@genpt/sim";
+import { checkDirty } from "@genpt/sim";
 import { defineCase, type Probe } from "../case.js";
 import { check, eq, fail } from "../support/assert.js";
+import { deviceTable } from "../support/device.js";
 import { entryItems, locate } from "../support/raw.js";
 import { alignDown } from "../support/shape.js";
 
@@ -21,17 +22,8 @@ export const dirtyLifecycle = defineCase({
         : undefined,
   run(env) {
     const d = env.format.dirty!;
-    const iommu = new Iommu({
-      mem: env.mem,
-      walker: env.walker!,
-      root: 0n,
-      topLevel: 0,
-      dirtyTracking: true,
-      geometry: env.format.geometry,
-      pageLg2: env.format.geometry.levels[0]!.itemLg2,
-    });
-    const t = env.table({ driver: iommu.driver });
-    iommu.attach(t.pt);
+    const { t, iommu } = deviceTable(env, { dirtyTracking: true });
+    if (!iommu) fail("this case needs a hardware walker");
     const region = t.regions[0]!;
     const dirtyItems = (iova: bigint) =>
       entryItems(t.pt, locate(t.pt, iova)!).filter(

@@ -8,8 +8,9 @@ import { checkDirty, IntervalModel } from "@genpt/sim";
 import { defineCase } from "../case.js";
 import { agreeRange } from "../support/agree.js";
 import { eq, fail, show } from "../support/assert.js";
+import { deviceAgrees, deviceTable } from "../support/device.js";
 import { locate } from "../support/raw.js";
-import { cleaned, deviceAgrees, deviceTable, itemWord, leafEntries } from "../support/resize.js";
+import { cleaned, itemWord, leafEntries } from "../support/resize.js";
 import { alignDown } from "../support/shape.js";
 import { allSmallest, blockRange } from "./split-merge.js";
 

@@ -7,8 +7,8 @@ import { checkDirty, check as simCheck } from "@genpt/sim";
 import { defineCase, needsWalker } from "../case.js";
 import { agreeModel } from "../support/agree.js";
 import { fail } from "../support/assert.js";
+import { deviceAgrees, deviceTable } from "../support/device.js";
 import type { CaseEnv } from "../support/env.js";
-import { deviceAgrees, deviceTable } from "../support/resize.js";
 import { alignDown } from "../support/shape.js";
 import { Workload } from "../support/workload.js";
 

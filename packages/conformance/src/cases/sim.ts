@@ -3,26 +3,17 @@
 // iovaToPhys == what the device translates, stale cached state included). Run with a coherent walker
 // and with an incoherent one, whose view of memory changes only through the core's cache flushes.
 import { Prot } from "@genpt/core";
-import { check, Iommu } from "@genpt/sim";
+import { check } from "@genpt/sim";
 import { defineCase, needsWalker } from "../case.js";
 import { fail, show } from "../support/assert.js";
+import { deviceTable } from "../support/device.js";
 import type { CaseEnv } from "../support/env.js";
 import { Workload } from "../support/workload.js";
 
 function simWorkload(env: CaseEnv, coherent: boolean): void {
-  const walker = env.walker!;
-  const iommu = new Iommu({
-    mem: env.mem,
-    walker,
-    root: 0n,
-    topLevel: 0,
-    coherent,
-    geometry: env.format.geometry,
-    pageLg2: env.format.geometry.levels[0]!.itemLg2,
-  });
+  const { t, iommu } = deviceTable(env, { coherent, dirtyTracking: false });
+  if (!iommu) fail("this case needs a hardware walker");
   const permissions = env.subject.quirks?.walkerIgnoresPermissions !== true;
-  const t = env.table({ driver: iommu.driver, features: { incoherent: !coherent } });
-  iommu.attach(t.pt);
   const w = new Workload(t, env.rng());
   const ops = env.rng("ops");
   const steps = Math.max(60, Math.floor(env.iterations / 8));

@@ -6,8 +6,9 @@ import { IntervalModel } from "@genpt/sim";
 import { defineCase } from "../case.js";
 import { agreeAt, agreeRange } from "../support/agree.js";
 import { check, eq, show } from "../support/assert.js";
+import { deviceAgrees, deviceTable } from "../support/device.js";
 import type { CaseEnv } from "../support/env.js";
-import { deviceAgrees, deviceTable, itemWord, leafEntries } from "../support/resize.js";
+import { itemWord, leafEntries } from "../support/resize.js";
 import { lg2 } from "../support/shape.js";
 import type { TestTable } from "../support/table.js";
 

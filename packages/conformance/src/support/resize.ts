@@ -1,69 +1,8 @@
-// What the cut, split and merge cases share: a table behind the sim's device (when there is a walker),
-// the raw leaf entries of a range, and the format-level view of a leaf with its dirty state and status
-// bits set aside, so a piece can be compared with the entry it came from.
-import type { FlushRequest, PageTable, PtFormat } from "@genpt/core";
-import { LEAF } from "@genpt/core";
-import { type IntervalModel, Iommu, check as simCheck } from "@genpt/sim";
-import { fail } from "./assert.js";
-import type { CaseEnv, TableOptions } from "./env.js";
+// What the cut, split and merge cases share: the raw leaf entries of a range, and the format-level view
+// of a leaf with its dirty state and status bits set aside, so a piece can be compared with the entry it
+// came from.
+import { LEAF, type PageTable, type PtFormat } from "@genpt/core";
 import { entryItems, locate, type RawItem } from "./raw.js";
-import type { TestTable } from "./table.js";
-
-export interface DeviceTable {
-  readonly t: TestTable;
-  /** The device in front of the walker; undefined without one. */
-  readonly iommu: Iommu | undefined;
-}
-
-export interface DeviceOptions {
-  /** Runs in the window before each invalidation lands. */
-  readonly onFlush?: (req: FlushRequest) => void;
-  /** False: an incoherent walker, which sees only what the core writes back (default true). */
-  readonly coherent?: boolean;
-}
-
-/**
- * A table whose flushes reach a sim Iommu (with hardware A/D updates when the format tracks dirty), or a
- * plain table when the format has no walker.
- */
-export function deviceTable(env: CaseEnv, opts: DeviceOptions = {}): DeviceTable {
-  const coherent = opts.coherent !== false;
-  const table: TableOptions = coherent ? {} : { features: { incoherent: true } };
-  if (!env.walker) return { t: env.table(table), iommu: undefined };
-  const iommu = new Iommu({
-    mem: env.mem,
-    walker: env.walker,
-    root: 0n,
-    topLevel: 0,
-    coherent,
-    dirtyTracking: env.format.dirty !== undefined,
-    geometry: env.format.geometry,
-    pageLg2: env.format.geometry.levels[0]!.itemLg2,
-    ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
-  });
-  const t = env.table({ ...table, driver: iommu.driver });
-  iommu.attach(t.pt);
-  return { t, iommu };
-}
-
-/** The sim checker (when there is a device): model, iovaToPhys and the device agree. */
-export function deviceAgrees(
-  env: CaseEnv,
-  d: DeviceTable,
-  model: IntervalModel,
-  what: string,
-  extra: bigint[] = [],
-): void {
-  if (!d.iommu) return;
-  const r = simCheck(d.t.pt, model, d.iommu, {
-    extraIovas: extra,
-    seed: env.seed,
-    maxPagesPerRange: 16,
-    randomSamples: 4,
-    permissions: env.subject.quirks?.walkerIgnoresPermissions !== true,
-  });
-  if (!r.ok) fail(`${what}: ${r.message} (cpu: ${r.cpu}; device: ${r.device})`, r.iova);
-}
 
 /** One leaf entry as raw memory holds it: where it starts and every item. */
 export interface RawEntry {
@@ -121,16 +60,32 @@ export function carriedState(
   return { status, dirty };
 }
 
+/** The item value with its dirty state cleaned and its status bits cleared: what attributes encode. */
+function attrsWord(fmt: PtFormat<unknown>, it: RawItem): bigint {
+  return cleaned(fmt, word(it)) & ~fmt.statusBits;
+}
+
 /**
- * The attributes of a leaf item as the format reads them back (dirty state and status bits aside),
- * encoded at one fixed place so that two leaves of any size and level can be compared.
+ * The attributes of leaf item `it` as the format reads them back (dirty state and status bits aside),
+ * encoded as the item `at`: at its level, its entry's size and its own OA.
  */
-export function attrsKey(fmt: PtFormat<unknown>, it: RawItem, at: RawItem): string {
-  const v = cleaned(fmt, word(it)) & ~fmt.statusBits;
+function reencode(fmt: PtFormat<unknown>, it: RawItem, at: RawItem): bigint {
+  const v = attrsWord(fmt, it);
   const attrs = fmt.attrsFromEntry(Number(v & 0xffff_ffffn), Number(v >> 32n), it.level);
+  const levels = fmt.geometry.levels;
   const sizeLg2 = fmt.leafLg2(at.lo, at.hi, at.level);
-  const oa = fmt.leafOa(at.lo, at.hi, at.level);
-  return `${fmt.leafLo(oa, sizeLg2, at.level, attrs)}:${fmt.leafHi(oa, sizeLg2, at.level, attrs)}`;
+  const k = 2 ** (sizeLg2 - levels[at.level]!.itemLg2);
+  const unit = 2 ** (levels[at.level]!.itemLg2 - levels[0]!.itemLg2);
+  const entryOa = fmt.leafOa(at.lo, at.hi, at.level);
+  const oa = fmt.replicatedContig ? entryOa : entryOa + (at.index % k) * unit;
+  const lo = fmt.leafLo(oa, sizeLg2, at.level, attrs);
+  const hi = fmt.leafHi(oa, sizeLg2, at.level, attrs);
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** True when leaf items `a` and `b` carry the same attributes, compared by encoding both as `b`. */
+export function sameAttrs(fmt: PtFormat<unknown>, a: RawItem, b: RawItem): boolean {
+  return reencode(fmt, a, b) === reencode(fmt, b, b);
 }
 
 /**
@@ -138,17 +93,7 @@ export function attrsKey(fmt: PtFormat<unknown>, it: RawItem, at: RawItem): stri
  * statusBits account for, its dirty state aside: a piece built from the attributes would lose them.
  */
 export function undeclaredBits(fmt: PtFormat<unknown>, it: RawItem): bigint {
-  const v = cleaned(fmt, word(it)) & ~fmt.statusBits;
-  const attrs = fmt.attrsFromEntry(Number(v & 0xffff_ffffn), Number(v >> 32n), it.level);
-  const sizeLg2 = fmt.leafLg2(it.lo, it.hi, it.level);
-  const oa = fmt.leafOa(it.lo, it.hi, it.level);
-  const k = 2 ** (sizeLg2 - fmt.geometry.levels[it.level]!.itemLg2);
-  const itemOa = fmt.replicatedContig
-    ? oa
-    : oa + (it.index % k) * 2 ** (fmt.geometry.levels[it.level]!.itemLg2 - fmt.geometry.levels[0]!.itemLg2);
-  const lo = fmt.leafLo(itemOa, sizeLg2, it.level, attrs);
-  const hi = fmt.leafHi(itemOa, sizeLg2, it.level, attrs);
-  return v ^ ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+  return attrsWord(fmt, it) ^ reencode(fmt, it, it);
 }
 
 /** The 64-bit value of a raw item. */
