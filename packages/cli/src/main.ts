@@ -5,7 +5,7 @@ import { cac } from "cac";
 import { benchFormats } from "./bench/formats.js";
 import { formatBenchTable, runBenchmarks } from "./bench/run.js";
 import { checkModule } from "./commands/check.js";
-import { demoTable, runDemo } from "./commands/demo.js";
+import { DEMO_STEPS, demoTable, runDemo } from "./commands/demo.js";
 import { formatsText } from "./commands/formats.js";
 import { progress } from "./commands/progress.js";
 import { dumpCommand, runCommand } from "./commands/run.js";
@@ -16,7 +16,7 @@ const out = (l: string) => process.stdout.write(`${l}\n`);
 const cli = cac("genpt");
 
 cli.command("demo", "Map a 4 GiB guest on every format, run DMA, harvest dirty pages, compare").action(() => {
-  const p = progress(FORMATS.length * 4);
+  const p = progress(FORMATS.length * DEMO_STEPS);
   const results = runDemo(p);
   p.done();
   out(demoTable(results));
